@@ -1,0 +1,18 @@
+import django_filters
+
+from apps.audit.models import AuditEntry
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    # Declared rather than generated from Meta.fields: generation queries the fail-closed default manager.
+    verb = django_filters.CharFilter()
+    target_type = django_filters.CharFilter()
+    target_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    incident = django_filters.UUIDFilter(field_name="incident_id")
+    actor = django_filters.UUIDFilter(field_name="actor_id")
+
+    class Meta:
+        model = AuditEntry
+        fields = []

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.audit.selectors import audit_chain_verify, audit_chains
+
+
+class Command(BaseCommand):
+    help = "Verify the audit trail's hash chains and report the first broken link of each."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--chain", help="Verify one chain only (a tenant id, or 'platform').")
+
+    def handle(self, *args, chain=None, **options):
+        chains = [chain] if chain else audit_chains()
+        breaks = [found for name in chains if (found := audit_chain_verify(chain=name)) is not None]
+        for found in breaks:
+            self.stderr.write(str(found))
+        if breaks:
+            raise CommandError(f"{len(breaks)} of {len(chains)} audit chain(s) broken")
+        self.stdout.write(f"OK: {len(chains)} audit chain(s) intact")

@@ -1,0 +1,109 @@
+import hashlib
+import json
+
+from django.db import models
+
+from apps.tenancy.context import current_context
+from apps.tenancy.models import Tenant
+
+PLATFORM_CHAIN = "platform"
+GENESIS_HASH = "0" * 64
+
+
+class AuditEntryManager(models.Manager):
+    """Scoped like tenant-owned rows; the platform chain (no tenant) is for platform administrators."""
+
+    use_in_migrations = False
+
+    def get_queryset(self):
+        context = current_context()
+        scope = models.Q(tenant_id__in=context.tenant_ids)
+        if context.access.is_superuser:
+            scope |= models.Q(tenant__isnull=True)
+        return super().get_queryset().filter(scope)
+
+    def none(self):
+        return super().get_queryset().none()
+
+
+class AuditEntry(models.Model):
+    """One write: who, when, which tenant, what object, what changed, from where.
+
+    Append-only (a database trigger refuses UPDATE and DELETE) and hash-chained per tenant: each row
+    stores the hash of the previous row of its chain, so an edited or removed row breaks the chain.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    chain = models.CharField(max_length=40)
+    seq = models.BigIntegerField()
+    at = models.DateTimeField()
+    tenant = models.ForeignKey(Tenant, null=True, on_delete=models.PROTECT, related_name="+")
+    actor_id = models.UUIDField(null=True)
+    actor_repr = models.CharField(max_length=150)
+    verb = models.CharField(max_length=100)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=255)
+    incident_id = models.UUIDField(null=True)
+    changes = models.JSONField(default=dict)
+    data = models.JSONField(default=dict)
+    channel = models.CharField(max_length=20)
+    ip = models.CharField(max_length=45, null=True)  # as received: inet would renormalise and break the hash
+    user_agent = models.CharField(max_length=512, blank=True)
+    confidential = models.BooleanField(default=False)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEntryManager()
+    unscoped = models.Manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq")]
+        indexes = [
+            models.Index(fields=["tenant", "-id"]),
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["incident_id", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.verb} {self.target_repr}"
+
+    def compute_hash(self) -> str:
+        payload = {
+            "chain": self.chain,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "tenant": str(self.tenant_id) if self.tenant_id else None,
+            "actor_id": str(self.actor_id) if self.actor_id else None,
+            "actor_repr": self.actor_repr,
+            "verb": self.verb,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "target_repr": self.target_repr,
+            "incident_id": str(self.incident_id) if self.incident_id else None,
+            "changes": self.changes,
+            "data": self.data,
+            "channel": self.channel,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "confidential": self.confidential,
+            "prev_hash": self.prev_hash,
+        }
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """The head of each chain, recorded daily: a chain cut short below a recorded head shows truncation."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain = models.CharField(max_length=40)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["chain", "-seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.chain}@{self.seq}"

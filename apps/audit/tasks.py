@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from apps.audit.services import audit_record_chain_heads as record_heads
+
+
+@shared_task(name="apps.audit.tasks.audit_record_chain_heads")
+def audit_record_chain_heads() -> int:
+    return record_heads()

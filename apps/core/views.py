@@ -1,0 +1,54 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+import logging
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
+
+from config.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ready() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any failure means "not ready", and is logged
+        logger.warning("readiness: database unreachable", exc_info=True)
+        return False
+    return True
+
+
+def _broker_ready() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:
+        logger.warning("readiness: broker unreachable", exc_info=True)
+        return False
+    return True
+
+
+def readyz(request):
+    checks = {"database": _database_ready(), "broker": _broker_ready()}
+    ready = all(checks.values())
+    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return default_server_error(request)

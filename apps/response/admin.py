@@ -1,0 +1,83 @@
+from django.contrib import admin
+
+from apps.response import selectors, services
+from apps.response.choices import GrantPermission
+from apps.response.models import Incident, IncidentUserObjectPermission
+from apps.tenancy.admin_site import ReadOnlyModelAdmin
+from apps.tenancy.roles import Scope
+
+
+class IncidentGrantInline(admin.TabularInline):
+    """Need-to-know grants of one incident, managed here rather than on guardian's generic pages."""
+
+    model = IncidentUserObjectPermission
+    fk_name = "content_object"
+    extra = 0
+    fields = ["user", "permission", "granted_by", "created_at"]
+    readonly_fields = ["granted_by", "created_at"]
+    autocomplete_fields = ["user"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "permission":
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                content_type__app_label="response", codename__in=selectors.GRANT_CODENAMES.values()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _may_share(self, request, obj) -> bool:
+        return obj is not None and request.access.has_scope(obj.tenant_id, Scope.INCIDENT_SHARE)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_share(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_share(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_share(request, obj)
+
+
+_PERMISSION_BY_CODENAME = {codename: name for name, codename in selectors.GRANT_CODENAMES.items()}
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyModelAdmin):
+    list_display = ["reference", "title", "tenant", "status", "severity", "restricted", "declared_at"]
+    list_filter = ["status", "severity", "restricted"]
+    search_fields = ["reference", "title"]
+    list_select_related = ["tenant", "owner"]
+    inlines = [IncidentGrantInline]
+
+    def get_queryset(self, request):
+        return selectors.incident_visible(access=request.access)
+
+    def has_change_permission(self, request, obj=None):
+        # The incident's own fields change through the lifecycle services; only its grants are edited here.
+        return obj is not None and request.access.has_scope(obj.tenant_id, Scope.INCIDENT_SHARE)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Incident._meta.fields]
+
+    def save_model(self, request, obj, form, change):
+        """Nothing of the incident itself is saved here."""
+
+    def save_formset(self, request, form, formset, change):
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                services.incident_revoke(actor=request.user, access=request.access, grant=deleted.instance)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            if inline_form.instance._state.adding:
+                services.incident_grant(
+                    actor=request.user,
+                    access=request.access,
+                    incident=form.instance,
+                    user=inline_form.cleaned_data["user"],
+                    permission=_PERMISSION_BY_CODENAME.get(
+                        inline_form.cleaned_data["permission"].codename, GrantPermission.VIEW
+                    ),
+                )

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ResponseConfig(AppConfig):
+    name = "apps.response"
+    label = "response"
+
+    def ready(self) -> None:
+        from apps.core.events import subscribe
+        from apps.response.subscribers import revoke_grants_of_former_member
+
+        subscribe("membership.deleted")(revoke_grants_of_former_member)

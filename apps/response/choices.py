@@ -1,0 +1,22 @@
+from django.db import models
+
+
+class IncidentStatus(models.TextChoices):
+    DECLARED = "declared", "Declared"
+    INVESTIGATING = "investigating", "Investigating"
+    CONTAINED = "contained", "Contained"
+    ERADICATED = "eradicated", "Eradicated"
+    RECOVERED = "recovered", "Recovered"
+    CLOSED = "closed", "Closed"
+
+
+class Severity(models.TextChoices):
+    P1 = "P1", "P1 – critical"
+    P2 = "P2", "P2 – high"
+    P3 = "P3", "P3 – medium"
+    P4 = "P4", "P4 – low"
+
+
+class GrantPermission(models.TextChoices):
+    VIEW = "view", "View"
+    CHANGE = "change", "Change"

@@ -1,0 +1,68 @@
+"""Reads of incidents. `incident_visible` is the one place that crosses the tenant filter, and only
+through the grant join (design rule 1): granted outsiders see exactly what they were granted."""
+
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+
+from apps.core.events import publish
+from apps.response.choices import GrantPermission
+from apps.response.models import Incident, IncidentUserObjectPermission
+from apps.tenancy.access import Access
+from apps.tenancy.context import current_context
+from apps.tenancy.roles import Scope
+
+GRANT_CODENAMES = {GrantPermission.VIEW: "view_incident", GrantPermission.CHANGE: "change_incident"}
+
+
+def _granted(access: Access, codenames) -> Exists:
+    return Exists(
+        IncidentUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            user_id=access.user_id,
+            permission__codename__in=codenames,
+            permission__content_type__app_label="response",
+        )
+    )
+
+
+def incident_visible(*, access: Access) -> QuerySet[Incident]:
+    tenant_ids = current_context().tenant_ids
+    readable = tenant_ids & access.tenants_with(Scope.INCIDENT_READ)
+    restricted_full = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED)
+    restricted_summary = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED_SUMMARY)
+    granted = _granted(access, GRANT_CODENAMES.values())
+    in_role = Q(tenant_id__in=readable) & (Q(restricted=False) | Q(tenant_id__in=restricted_full | restricted_summary))
+    return (
+        Incident.unscoped.filter(in_role | granted)
+        .annotate(
+            via_grant_only=Case(When(in_role, then=Value(False)), default=Value(True), output_field=BooleanField()),
+            summary_only=Case(
+                When(
+                    Q(restricted=True) & ~Q(tenant_id__in=restricted_full) & ~granted,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .select_related("tenant", "owner")
+    )
+
+
+def incident_get(*, access: Access, actor, incident_id) -> Incident:
+    """One visible incident (404 otherwise); an outsider's read through a grant is put on record."""
+    incident = incident_visible(access=access).get(pk=incident_id)
+    if incident.via_grant_only:
+        publish(
+            verb="incident.accessed_via_grant",
+            actor=actor,
+            target=incident,
+            tenant_id=incident.tenant_id,
+            incident_id=incident.pk,
+        )
+    return incident
+
+
+def incident_grant_list(*, incident: Incident) -> QuerySet[IncidentUserObjectPermission]:
+    return IncidentUserObjectPermission.objects.filter(content_object=incident).select_related(
+        "user", "permission", "granted_by"
+    )

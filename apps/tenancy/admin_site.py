@@ -1,0 +1,121 @@
+"""The admin site for platform administrators and senior management, behind the same choke point.
+
+Every admin view runs inside `activate()` with the signed-in person's Access, and is rendered inside it,
+so a non-superuser sees only their tenants' rows there too.
+"""
+
+from functools import wraps
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.events import publish
+from apps.tenancy.access import Access, access_for
+from apps.tenancy.context import activate
+from apps.tenancy.roles import Scope
+
+
+def may_use_admin(access: Access) -> bool:
+    return access.is_superuser or access.has_any_scope(Scope.ADMIN_SITE)
+
+
+class VigilAdminAuthenticationForm(AdminAuthenticationForm):
+    """Staff status is not how Vigil decides: the admin site is for superusers and members whose role
+    (tenant admin, manager, auditor, executive) includes it."""
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not may_use_admin(access_for(user)):
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login", params={"username": _("username")})
+
+
+class VigilAdminSite(admin.AdminSite):
+    site_header = "Vigil administration"
+    site_title = "Vigil"
+    index_title = "Senior management and administration"
+    login_form = VigilAdminAuthenticationForm
+
+    def has_permission(self, request) -> bool:
+        if not (request.user.is_active and request.user.is_authenticated):
+            return False
+        access = getattr(request, "access", None) or access_for(request.user)
+        return may_use_admin(access)
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def scoped(request, *args, **kwargs):
+            request.access = access_for(request.user)
+            with activate(request.access):
+                response = inner(request, *args, **kwargs)
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()  # querysets are evaluated while rendering: do it inside the context
+                return response
+
+        return scoped
+
+
+class TenantAwareModelAdmin(admin.ModelAdmin):
+    """Base of every registered admin. Visibility comes from the tenant context and the Access; writes
+    that have a service go through it (`audited_by_services`); other writes are audited here."""
+
+    audited_by_services = False
+    write_scope: str | None = Scope.ADMIN_SITE_WRITE
+    show_full_result_count = False
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return may_use_admin(request.access)
+
+    def has_add_permission(self, request) -> bool:
+        return request.access.is_superuser or (
+            self.write_scope is not None and request.access.has_any_scope(self.write_scope)
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and hasattr(obj, "tenant_id") and not request.access.is_superuser:
+            return self.write_scope is not None and request.access.has_scope(obj.tenant_id, self.write_scope)
+        return self.has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def _publish(self, request, obj, verb: str, message) -> None:
+        if not self.audited_by_services:
+            publish(
+                verb=f"admin.{obj._meta.model_name}.{verb}",
+                actor=request.user,
+                target=obj,
+                tenant_id=getattr(obj, "tenant_id", None),
+                data={"message": str(message)},
+            )
+
+    def log_addition(self, request, obj, message):
+        self._publish(request, obj, "created", message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._publish(request, obj, "updated", message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._publish(request, obj, "deleted", "")
+        return super().log_deletions(request, queryset)
+
+
+class ReadOnlyModelAdmin(TenantAwareModelAdmin):
+    write_scope = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

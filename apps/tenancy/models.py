@@ -1,0 +1,142 @@
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from apps.core.models import UUIDModel
+from apps.tenancy.managers import TenantManager
+from apps.tenancy.roles import RoleId
+
+_AVAILABLE_TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in _AVAILABLE_TIME_ZONES:
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris).")
+
+
+class Tenant(UUIDModel):
+    """A department or business unit of the hosting organisation; tenants form a tree."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Materialised path of ids from the root ("/<root>/<child>/"): descendants are one indexed prefix scan.
+    path = models.CharField(max_length=1024, editable=False, db_index=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "An ISO 3166-1 alpha-2 code in capitals, e.g. FR.")],
+    )
+    reference_prefix = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9]{1,9}$", "2-10 capitals or digits, starting with a letter.")],
+        help_text="Prefix of human incident references, e.g. FIN in FIN-2026-0042.",
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["path"], name="tenancy_tenant_path_like", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantScopedModel(models.Model):
+    """Base of every tenant-owned row: NOT NULL tenant, fail-closed default manager."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+
+    objects = TenantManager()
+    # The explicit escape hatch for system jobs and the grant-join selectors; never in views.
+    unscoped = models.Manager()
+
+    class Meta:
+        abstract = True
+
+
+class Membership(UUIDModel, TenantScopedModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=RoleId.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_membership_user_tenant")]
+        indexes = [models.Index(fields=["tenant", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} · {self.tenant}"
+
+
+class Outsider(UUIDModel, TenantScopedModel):
+    """A person without membership that a tenant brought in (outside investigator, counsel).
+
+    It makes the person visible to that tenant's admins so objects can be granted to them; it confers no
+    access by itself.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sponsorships")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_outsider_user_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} (outsider of {self.tenant})"
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(UUIDModel):
+    """A bearer token. Personal tokens act as the user; service-account tokens are capped at one tenant
+    and one role. Only the SHA-256 of the key is stored: the key is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=200)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=12, editable=False)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=20, choices=RoleId.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(tenant__isnull=True, role="") | models.Q(tenant__isnull=False) & ~models.Q(role="")),
+                name="tenancy_apitoken_bound_has_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def generate_key() -> str:
+        return "vgl_" + secrets.token_urlsafe(32)
+
+
+class ReferenceCounter(TenantScopedModel):
+    """The last number handed out per tenant, kind (incident, report) and year."""
+
+    kind = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind", "year"], name="tenancy_referencecounter_unique")
+        ]

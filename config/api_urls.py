@@ -1,0 +1,25 @@
+"""/api/v1/: every app registers its endpoints here."""
+
+from django.urls import path
+
+from apps.core.api.routers import Router
+from apps.audit.api.views import AuditEntryViewSet
+from apps.response.api.views import IncidentGrantViewSet, IncidentViewSet
+from apps.tenancy.api.views import AuthTokenView, MembershipViewSet, TenantViewSet, UserViewSet
+
+router = Router()
+router.register("tenants", TenantViewSet, basename="tenant")
+router.register("users", UserViewSet, basename="user")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("audit", AuditEntryViewSet, basename="audit")
+
+incident_grants = IncidentGrantViewSet.as_view({"get": "list", "post": "create"})
+incident_grant = IncidentGrantViewSet.as_view({"delete": "destroy"})
+
+urlpatterns = [
+    path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
+    path("incidents/<str:incident_pk>/grants/", incident_grants, name="incident-grant-list"),
+    path("incidents/<str:incident_pk>/grants/<str:pk>/", incident_grant, name="incident-grant-detail"),
+    *router.urls,
+]
