@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from apps.core.api.routers import Router
 from apps.audit.api.views import AuditEntryViewSet
+from apps.core.api.routers import Router
 from apps.response.api.views import IncidentGrantViewSet, IncidentViewSet
 from apps.tenancy.api.views import AuthTokenView, MembershipViewSet, TenantViewSet, UserViewSet
 

@@ -108,7 +108,7 @@ def spawn(argv: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
 
 
 def stop_processes(procs: dict[str, subprocess.Popen], timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM every child (graceful shutdown), SIGKILL the process groups of late ones."""
+    """SIGTERM every child (graceful shutdown); after the timeout SIGKILL what is left of each group."""
     for proc in procs.values():
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):

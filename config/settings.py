@@ -146,7 +146,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=REDIS_URL)
+
+def _broker_url(redis_url: str) -> str:
+    # redis-py (the cache) spells a unix socket unix:///path?db=N; kombu wants redis+socket:///path?virtual_host=N.
+    if not redis_url.startswith("unix://"):
+        return redis_url
+    path, _, query = redis_url.removeprefix("unix://").partition("?")
+    db = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("db", "0")
+    return f"redis+socket://{path}?virtual_host={db}"
+
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=_broker_url(REDIS_URL))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

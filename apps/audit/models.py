@@ -89,7 +89,9 @@ class AuditEntry(models.Model):
             "confidential": self.confidential,
             "prev_hash": self.prev_hash,
         }
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        canonical = json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -30,7 +30,9 @@ class ChainBreak:
 def audit_chain_verify(*, chain: str) -> ChainBreak | None:
     """Walk one chain in order, recomputing every hash; the first broken link, or None."""
     expected_prev, expected_seq = GENESIS_HASH, 1
-    entries: Iterator[AuditEntry] = AuditEntry.unscoped.filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
+    entries: Iterator[AuditEntry] = (
+        AuditEntry.unscoped.filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
+    )
     for entry in entries:
         if entry.seq != expected_seq:
             return ChainBreak(chain, entry.id, expected_seq, f"row seq {expected_seq} is missing")
@@ -41,7 +43,9 @@ def audit_chain_verify(*, chain: str) -> ChainBreak | None:
         expected_prev, expected_seq = entry.hash, entry.seq + 1
     recorded = AuditChainHead.objects.filter(chain=chain).aggregate(top=Max("seq"))["top"]
     if recorded is not None and recorded >= expected_seq:
-        return ChainBreak(chain, None, expected_seq, f"chain ends before its recorded head seq {recorded} (truncated)")
+        return ChainBreak(
+            chain, None, expected_seq, f"chain ends before its recorded head seq {recorded} (truncated)"
+        )
     return None
 
 

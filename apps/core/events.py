@@ -68,7 +68,7 @@ def publish(
     is_person = actor is not None and getattr(actor, "is_authenticated", False)
     event = DomainEvent(
         verb=verb,
-        actor_id=actor.pk if is_person else None,
+        actor_id=actor.pk if is_person and not confidential else None,
         actor_repr="confidential" if confidential else (actor.get_username() if is_person else "system"),
         tenant_id=tenant_id,
         target_type=target._meta.label_lower,

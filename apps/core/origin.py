@@ -12,11 +12,12 @@ class Origin:
     user_agent: str = ""
 
 
-_origin: ContextVar[Origin] = ContextVar("vigil_origin", default=Origin(channel="command"))
+_COMMAND = Origin(channel="command")
+_origin: ContextVar[Origin | None] = ContextVar("vigil_origin", default=None)
 
 
 def current_origin() -> Origin:
-    return _origin.get()
+    return _origin.get() or _COMMAND
 
 
 @contextmanager

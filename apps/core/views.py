@@ -39,7 +39,9 @@ def _broker_ready() -> bool:
 def readyz(request):
     checks = {"database": _database_ready(), "broker": _broker_ready()}
     ready = all(checks.values())
-    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+    )
 
 
 def not_found(request, exception=None):

@@ -11,10 +11,10 @@ class IncidentStatus(models.TextChoices):
 
 
 class Severity(models.TextChoices):
-    P1 = "P1", "P1 – critical"
-    P2 = "P2", "P2 – high"
-    P3 = "P3", "P3 – medium"
-    P4 = "P4", "P4 – low"
+    P1 = "P1", "P1 - critical"
+    P2 = "P2", "P2 - high"
+    P3 = "P3", "P3 - medium"
+    P4 = "P4", "P4 - low"
 
 
 class GrantPermission(models.TextChoices):

@@ -32,7 +32,9 @@ class Incident(UUIDModel, TenantScopedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "reference"], name="response_incident_tenant_reference"),
+            models.UniqueConstraint(
+                fields=["tenant", "reference"], name="response_incident_tenant_reference"
+            ),
             # Target of children's composite foreign keys (tenant_id, incident_id).
             models.UniqueConstraint(fields=["tenant", "id"], name="response_incident_tenant_id"),
         ]
@@ -67,4 +69,6 @@ class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
 
     class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"], name="response_incgrant_group")]
+        indexes = [
+            models.Index(fields=["group", "permission", "content_object"], name="response_incgrant_group")
+        ]

@@ -30,11 +30,15 @@ def incident_visible(*, access: Access) -> QuerySet[Incident]:
     restricted_full = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED)
     restricted_summary = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED_SUMMARY)
     granted = _granted(access, GRANT_CODENAMES.values())
-    in_role = Q(tenant_id__in=readable) & (Q(restricted=False) | Q(tenant_id__in=restricted_full | restricted_summary))
+    in_role = Q(tenant_id__in=readable) & (
+        Q(restricted=False) | Q(tenant_id__in=restricted_full | restricted_summary)
+    )
     return (
         Incident.unscoped.filter(in_role | granted)
         .annotate(
-            via_grant_only=Case(When(in_role, then=Value(False)), default=Value(True), output_field=BooleanField()),
+            via_grant_only=Case(
+                When(in_role, then=Value(False)), default=Value(True), output_field=BooleanField()
+            ),
             summary_only=Case(
                 When(
                     Q(restricted=True) & ~Q(tenant_id__in=restricted_full) & ~granted,

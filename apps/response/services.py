@@ -61,14 +61,18 @@ def _require_share(access: Access, incident: Incident) -> None:
 
 
 @transaction.atomic
-def incident_grant(*, actor, access: Access, incident: Incident, user, permission: str) -> IncidentUserObjectPermission:
+def incident_grant(
+    *, actor, access: Access, incident: Incident, user, permission: str
+) -> IncidentUserObjectPermission:
     """Give one person need-to-know access to one incident (`view`, or `change` which includes view)."""
     _require_share(access, incident)
     if permission not in GrantPermission.values:
         raise ValidationError({"permission": [f"One of: {', '.join(GrantPermission.values)}."]})
     codename = GRANT_CODENAMES[permission]
     perm = Permission.objects.get(content_type__app_label="response", codename=codename)
-    if IncidentUserObjectPermission.objects.filter(content_object=incident, user=user, permission=perm).exists():
+    if IncidentUserObjectPermission.objects.filter(
+        content_object=incident, user=user, permission=perm
+    ).exists():
         raise ValidationError({"user": ["This person already holds this grant on this incident."]})
     grant = IncidentUserObjectPermission.objects.create(
         content_object=incident, user=user, permission=perm, tenant_id=incident.tenant_id, granted_by=actor

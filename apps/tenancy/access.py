@@ -46,7 +46,9 @@ def access_for(user, token: ApiToken | None = None) -> Access:
         return Access(user_id=None)
     if user.is_superuser and token is None:
         tenant_ids = Tenant.objects.values_list("id", flat=True)
-        return Access(user_id=user.pk, scopes_by_tenant=dict.fromkeys(tenant_ids, ALL_SCOPES), is_superuser=True)
+        return Access(
+            user_id=user.pk, scopes_by_tenant=dict.fromkeys(tenant_ids, ALL_SCOPES), is_superuser=True
+        )
 
     memberships = Membership.unscoped.filter(user=user).values_list("tenant_id", "tenant__path", "role")
     if token is not None and token.tenant_id is not None:
@@ -60,7 +62,9 @@ def access_for(user, token: ApiToken | None = None) -> Access:
     for tenant_id, path in Tenant.objects.filter(covered).values_list("id", "path"):
         # A membership applies to its tenant and descendants; where roles at two levels meet, the union
         # (the wider scopes) wins.
-        scopes = frozenset().union(*(scopes_of(role) for _, mpath, role in memberships if path.startswith(mpath)))
+        scopes = frozenset().union(
+            *(scopes_of(role) for _, mpath, role in memberships if path.startswith(mpath))
+        )
         if token is not None and token.role:
             scopes &= ROLES[token.role].scopes
         scopes_by_tenant[tenant_id] = scopes

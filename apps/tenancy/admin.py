@@ -66,14 +66,23 @@ class TenantAdmin(TenantAwareModelAdmin):
             services.tenant_update(actor=request.user, access=request.access, tenant=obj, **fields)
             return
         created = services.tenant_create(
-            actor=request.user, access=request.access, **{name: form.cleaned_data[name] for name in self.fields}
+            actor=request.user,
+            access=request.access,
+            **{name: form.cleaned_data[name] for name in self.fields},
         )
-        obj.pk, obj.path, obj._state.adding, obj._state.db = created.pk, created.path, False, created._state.db
+        obj.pk, obj.path, obj._state.adding, obj._state.db = (
+            created.pk,
+            created.path,
+            False,
+            created._state.db,
+        )
 
     def save_formset(self, request, form, formset, change):
         for deleted in formset.deleted_forms:
             if deleted.instance.pk:
-                services.membership_delete(actor=request.user, access=request.access, membership=deleted.instance)
+                services.membership_delete(
+                    actor=request.user, access=request.access, membership=deleted.instance
+                )
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
@@ -110,7 +119,9 @@ class MembershipAdmin(TenantAwareModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.membership_update(actor=request.user, access=request.access, membership=obj, role=obj.role)
+            services.membership_update(
+                actor=request.user, access=request.access, membership=obj, role=obj.role
+            )
             return
         created = services.membership_create(
             actor=request.user, access=request.access, user=obj.user, tenant=obj.tenant, role=obj.role

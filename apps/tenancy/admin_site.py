@@ -21,13 +21,22 @@ def may_use_admin(access: Access) -> bool:
     return access.is_superuser or access.has_any_scope(Scope.ADMIN_SITE)
 
 
+def request_access(request) -> Access:
+    """The request's one Access, built on first use."""
+    if not hasattr(request, "access"):
+        request.access = access_for(request.user)
+    return request.access
+
+
 class VigilAdminAuthenticationForm(AdminAuthenticationForm):
     """Staff status is not how Vigil decides: the admin site is for superusers and members whose role
     (tenant admin, manager, auditor, executive) includes it."""
 
     def confirm_login_allowed(self, user):
         if not user.is_active or not may_use_admin(access_for(user)):
-            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login", params={"username": _("username")})
+            raise ValidationError(
+                self.error_messages["invalid_login"], code="invalid_login", params={"username": _("username")}
+            )
 
 
 class VigilAdminSite(admin.AdminSite):
@@ -39,16 +48,18 @@ class VigilAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         if not (request.user.is_active and request.user.is_authenticated):
             return False
-        access = getattr(request, "access", None) or access_for(request.user)
-        return may_use_admin(access)
+        return may_use_admin(request_access(request))
+
+    def each_context(self, request):
+        request_access(request)  # the login and logout pages are not wrapped by admin_view
+        return super().each_context(request)
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
 
         @wraps(view)
         def scoped(request, *args, **kwargs):
-            request.access = access_for(request.user)
-            with activate(request.access):
+            with activate(request_access(request)):
                 response = inner(request, *args, **kwargs)
                 if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                     response.render()  # querysets are evaluated while rendering: do it inside the context

@@ -24,7 +24,9 @@ class Tenant(UUIDModel):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # Materialised path of ids from the root ("/<root>/<child>/"): descendants are one indexed prefix scan.
     path = models.CharField(max_length=1024, editable=False, db_index=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
@@ -36,7 +38,9 @@ class Tenant(UUIDModel):
     reference_prefix = models.CharField(
         max_length=10,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z][A-Z0-9]{1,9}$", "2-10 capitals or digits, starting with a letter.")],
+        validators=[
+            RegexValidator(r"^[A-Z][A-Z0-9]{1,9}$", "2-10 capitals or digits, starting with a letter.")
+        ],
         help_text="Prefix of human incident references, e.g. FIN in FIN-2026-0042.",
     )
     settings = models.JSONField(default=dict, blank=True)
@@ -44,7 +48,9 @@ class Tenant(UUIDModel):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["path"], name="tenancy_tenant_path_like", opclasses=["varchar_pattern_ops"])]
+        indexes = [
+            models.Index(fields=["path"], name="tenancy_tenant_path_like", opclasses=["varchar_pattern_ops"])
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -69,7 +75,9 @@ class Membership(UUIDModel, TenantScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_membership_user_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_membership_user_tenant")
+        ]
         indexes = [models.Index(fields=["tenant", "role"])]
 
     def __str__(self) -> str:
@@ -88,7 +96,9 @@ class Outsider(UUIDModel, TenantScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_outsider_user_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_outsider_user_tenant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} (outsider of {self.tenant})"
@@ -116,7 +126,10 @@ class ApiToken(UUIDModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(tenant__isnull=True, role="") | models.Q(tenant__isnull=False) & ~models.Q(role="")),
+                condition=(
+                    models.Q(tenant__isnull=True, role="")
+                    | models.Q(tenant__isnull=False) & ~models.Q(role="")
+                ),
                 name="tenancy_apitoken_bound_has_role",
             )
         ]

@@ -113,7 +113,9 @@ def _check_role_assignable(access: Access, tenant: Tenant, role: str) -> None:
 def membership_create(*, actor, access: Access, user, tenant: Tenant, role: str) -> Membership:
     _check_role_assignable(access, tenant, role)
     if Membership.unscoped.filter(user=user, tenant=tenant).exists():
-        raise ValidationError({"user": ["This user is already a member of this tenant; change the role instead."]})
+        raise ValidationError(
+            {"user": ["This user is already a member of this tenant; change the role instead."]}
+        )
     membership = Membership.unscoped.create(user=user, tenant=tenant, role=role)
     publish(
         verb="membership.created",
@@ -164,7 +166,9 @@ def _admin_tenant_for_new_user(access: Access, tenant: Tenant | None) -> Tenant 
     if access.is_superuser:
         return tenant
     if tenant is None:
-        raise ValidationError({"tenant": ["Required: the tenant whose member or outsider this person becomes."]})
+        raise ValidationError(
+            {"tenant": ["Required: the tenant whose member or outsider this person becomes."]}
+        )
     _require(access.has_scope(tenant.id, Scope.MEMBER_ADMIN), "You do not manage the members of this tenant.")
     return tenant
 
@@ -297,7 +301,8 @@ def token_create(
 def service_account_create(
     *, actor, access: Access, tenant: Tenant, role: str, name: str
 ) -> tuple[object, ApiToken, str]:
-    """A machine identity for an external system: one membership, one tenant-bound token capped at its role."""
+    """A machine identity for an external system: one membership, one tenant-bound token capped at its
+    role."""
     user = user_create(
         actor=actor,
         access=access,

@@ -19,7 +19,9 @@ class Conflict(exceptions.APIException):
 
 def _django_validation_error_detail(exc: DjangoValidationError):
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()
+        }
     return {"detail": " ".join(exc.messages)}
 
 

@@ -43,7 +43,11 @@ def claim(request) -> IdempotencyRecord | Response | None:
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(
-                user=request.user, key=key, method=request.method, path=request.path, request_fingerprint=fingerprint
+                user=request.user,
+                key=key,
+                method=request.method,
+                path=request.path,
+                request_fingerprint=fingerprint,
             )
     except IntegrityError:
         # A first request with this key committed (a concurrent one waited on the unique index until then).

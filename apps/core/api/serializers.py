@@ -9,7 +9,7 @@ class StrictSerializerMixin:
             writable = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(set(data.keys()) - writable)
             if unknown:
-                raise serializers.ValidationError(dict.fromkeys(unknown, ["Unknown or read-only field."]))
+                raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
         return super().to_internal_value(data)
 
 

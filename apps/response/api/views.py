@@ -21,15 +21,23 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         return selectors.incident_get(access=self.access, actor=self.request.user, incident_id=incident.pk)
 
 
-class IncidentGrantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, TenantScopedViewSet):
+class IncidentGrantViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, TenantScopedViewSet
+):
     """Need-to-know grants of one incident: who besides the tenant's roles may see or change it."""
 
     serializer_class = IncidentGrantSerializer
-    action_scopes = {"list": Scope.INCIDENT_SHARE, "create": Scope.INCIDENT_SHARE, "destroy": Scope.INCIDENT_SHARE}
+    action_scopes = {
+        "list": Scope.INCIDENT_SHARE,
+        "create": Scope.INCIDENT_SHARE,
+        "destroy": Scope.INCIDENT_SHARE,
+    }
 
     def get_incident(self):
         if not hasattr(self, "_incident"):
-            self._incident = get_object_or_404(selectors.incident_visible(access=self.access), pk=self.kwargs["incident_pk"])
+            self._incident = get_object_or_404(
+                selectors.incident_visible(access=self.access), pk=self.kwargs["incident_pk"]
+            )
         return self._incident
 
     def scoped_queryset(self):
@@ -40,7 +48,10 @@ class IncidentGrantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixin
 
     def perform_create(self, serializer):
         serializer.instance = services.incident_grant(
-            actor=self.request.user, access=self.access, incident=self.get_incident(), **serializer.validated_data
+            actor=self.request.user,
+            access=self.access,
+            incident=self.get_incident(),
+            **serializer.validated_data,
         )
 
     def create(self, request, *args, **kwargs):

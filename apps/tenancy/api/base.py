@@ -46,7 +46,9 @@ def narrowed_tenant_ids(access: Access, raw: str) -> frozenset:
         tenant_id = UUID(raw)
     except ValueError:
         raise exceptions.ValidationError({"tenant": ["Must be a tenant id (UUID)."]}) from None
-    path = Tenant.objects.filter(id=tenant_id, id__in=access.tenant_ids).values_list("path", flat=True).first()
+    path = (
+        Tenant.objects.filter(id=tenant_id, id__in=access.tenant_ids).values_list("path", flat=True).first()
+    )
     if path is None:
         raise exceptions.ValidationError({"tenant": ["Unknown tenant."]})
     return frozenset(
@@ -85,7 +87,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
                 response = handler(request, *args, **kwargs)
                 if claimed is not None and response.status_code < 400:
                     idempotency.complete(claimed, response)
-        except Exception as exc:  # noqa: BLE001 - DRF turns it into the response
+        except Exception as exc:
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response

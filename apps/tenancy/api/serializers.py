@@ -65,7 +65,16 @@ class UserSerializer(StrictModelSerializer):
 
 class UserUpdateSerializer(UserSerializer):
     class Meta(UserSerializer.Meta):
-        fields = ["id", "username", "email", "first_name", "last_name", "is_active", "is_service_account", "password"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "is_active",
+            "is_service_account",
+            "password",
+        ]
 
 
 class MembershipSerializer(StrictModelSerializer):

@@ -22,7 +22,11 @@ from apps.tenancy.roles import Scope
 
 
 class TenantViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, TenantScopedViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantScopedViewSet,
 ):
     serializer_class = TenantSerializer
     cursor_ordering = ("name", "id")
@@ -45,12 +49,19 @@ class TenantViewSet(
 
     def perform_update(self, serializer):
         serializer.instance = services.tenant_update(
-            actor=self.request.user, access=self.access, tenant=serializer.instance, **serializer.validated_data
+            actor=self.request.user,
+            access=self.access,
+            tenant=serializer.instance,
+            **serializer.validated_data,
         )
 
 
 class UserViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, TenantScopedViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantScopedViewSet,
 ):
     serializer_class = UserSerializer
     cursor_ordering = ("-date_joined", "-id")
@@ -100,7 +111,11 @@ class MembershipViewSet(
     }
 
     def get_serializer_class(self):
-        return MembershipUpdateSerializer if self.action in {"update", "partial_update"} else MembershipSerializer
+        return (
+            MembershipUpdateSerializer
+            if self.action in {"update", "partial_update"}
+            else MembershipSerializer
+        )
 
     def scoped_queryset(self):
         return selectors.membership_list(access=self.access)
@@ -112,7 +127,10 @@ class MembershipViewSet(
 
     def perform_update(self, serializer):
         serializer.instance = services.membership_update(
-            actor=self.request.user, access=self.access, membership=serializer.instance, **serializer.validated_data
+            actor=self.request.user,
+            access=self.access,
+            membership=serializer.instance,
+            **serializer.validated_data,
         )
 
     def perform_destroy(self, instance):
@@ -135,10 +153,14 @@ class AuthTokenView(views.APIView):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
-            request, username=serializer.validated_data["username"], password=serializer.validated_data["password"]
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
         )
         if user is None or user.is_service_account:
-            return Response({"detail": "Unable to sign in with these credentials."}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": "Unable to sign in with these credentials."}, status=status.HTTP_400_BAD_REQUEST
+            )
         with transaction.atomic():
             token, key = services.token_create(
                 actor=user, user=user, name="API sign-in", ttl=services.PERSONAL_TOKEN_TTL

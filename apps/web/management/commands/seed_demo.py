@@ -9,7 +9,7 @@ from apps.tenancy.access import access_for
 from apps.tenancy.context import activate
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import RoleId
-from apps.tenancy.services import membership_create, tenant_create, user_create
+from apps.tenancy.services import tenant_create, user_create
 
 DEMO_PASSWORD = "vigil-demo-password"  # noqa: S105 - printed on purpose: demo accounts only
 User = get_user_model()
@@ -32,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if Tenant.objects.filter(slug="finance").exists():
-            self.stdout.write("Demo data already present.")
+            self.stdout.write("Demo data exists; kept as it is.")
         else:
             with transaction.atomic():
                 self._create()
@@ -43,17 +43,34 @@ class Command(BaseCommand):
         admin = User.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
         access = access_for(admin)
         group = tenant_create(
-            actor=admin, access=access, name="Acme Group", slug="acme", reference_prefix="ACME", country="FR",
+            actor=admin,
+            access=access,
+            name="Acme Group",
+            slug="acme",
+            reference_prefix="ACME",
+            country="FR",
             time_zone="Europe/Paris",
         )
         departments = {
             "finance": tenant_create(
-                actor=admin, access=access, name="Finance", slug="finance", reference_prefix="FIN", parent=group,
-                country="FR", time_zone="Europe/Paris",
+                actor=admin,
+                access=access,
+                name="Finance",
+                slug="finance",
+                reference_prefix="FIN",
+                parent=group,
+                country="FR",
+                time_zone="Europe/Paris",
             ),
             "engineering": tenant_create(
-                actor=admin, access=access, name="Engineering", slug="engineering", reference_prefix="ENG",
-                parent=group, country="DE", time_zone="Europe/Berlin",
+                actor=admin,
+                access=access,
+                name="Engineering",
+                slug="engineering",
+                reference_prefix="ENG",
+                parent=group,
+                country="DE",
+                time_zone="Europe/Berlin",
             ),
         }
         access = access_for(admin)  # now covering the new tenants
@@ -62,26 +79,44 @@ class Command(BaseCommand):
                 if role == RoleId.EXECUTIVE:
                     continue
                 for slug in ("finance", "engineering"):
-                    self._person(admin, access, f"{slug[:3]}-{role.value.replace('_', '-')}", departments[slug], role)
-            executive = self._person(admin, access, "executive", group, RoleId.EXECUTIVE)
+                    self._person(
+                        admin, access, f"{slug[:3]}-{role.value.replace('_', '-')}", departments[slug], role
+                    )
+            self._person(admin, access, "executive", group, RoleId.EXECUTIVE)
             counsel = user_create(
-                actor=admin, access=access, username="counsel", password=DEMO_PASSWORD, first_name="Outside",
-                last_name="Counsel", tenant=departments["finance"],
+                actor=admin,
+                access=access,
+                username="counsel",
+                password=DEMO_PASSWORD,
+                first_name="Outside",
+                last_name="Counsel",
+                tenant=departments["finance"],
             )
             for slug, incidents in INCIDENTS.items():
                 for title, severity, restricted in incidents:
                     incident = incident_declare(
-                        actor=admin, access=access, tenant=departments[slug], title=title, severity=severity,
+                        actor=admin,
+                        access=access,
+                        tenant=departments[slug],
+                        title=title,
+                        severity=severity,
                         restricted=restricted,
                     )
                     if restricted:
-                        incident_grant(actor=admin, access=access, incident=incident, user=counsel, permission="view")
-        return executive
+                        incident_grant(
+                            actor=admin, access=access, incident=incident, user=counsel, permission="view"
+                        )
 
     def _person(self, admin, access, username, tenant, role):
         return user_create(
-            actor=admin, access=access, username=username, password=DEMO_PASSWORD, email=f"{username}@example.org",
-            first_name=username.split("-")[-1].capitalize(), tenant=tenant, role=role,
+            actor=admin,
+            access=access,
+            username=username,
+            password=DEMO_PASSWORD,
+            email=f"{username}@example.org",
+            first_name=username.split("-")[-1].capitalize(),
+            tenant=tenant,
+            role=role,
         )
 
     def _print_logins(self):

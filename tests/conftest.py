@@ -1,0 +1,88 @@
+import pytest
+from rest_framework.test import APIClient
+
+from apps.tenancy.access import access_for
+from apps.tenancy.context import _current, activate
+from apps.tenancy.services import token_create
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_tenant_context():
+    assert _current.get() is None, "a tenant context leaked into this test"
+    yield
+    assert _current.get() is None, "this test left a tenant context active"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttle counters live in Redis; tests must not inherit each other's.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(name="Finance", reference_prefix="FIN")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory(name="Engineering", reference_prefix="ENG")
+
+
+@pytest.fixture
+def make_member(db):
+    def make(role: str, tenant, **user_kwargs):
+        user = UserFactory(**user_kwargs)
+        MembershipFactory(user=user, tenant=tenant, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def api_client_for():
+    """An APIClient authenticated with a real token of that user (the path external systems use)."""
+
+    def make(user, tenant=None, role: str = ""):
+        from django.db import transaction
+
+        with transaction.atomic():
+            _, key = token_create(actor=user, user=user, name="test", tenant=tenant, role=role)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def in_tenant():
+    """Enter the tenant context of a user (as a request would) around direct service/selector calls."""
+
+    def enter(user):
+        return activate(access_for(user))
+
+    return enter
+
+
+@pytest.fixture
+def unused_tcp_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

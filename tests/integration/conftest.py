@@ -1,0 +1,86 @@
+"""A real Celery worker process on the real broker, against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    host = db.get("HOST") or ""
+    credentials = f"{quote(db.get('USER') or '')}:{quote(db.get('PASSWORD') or '')}"
+    if host.startswith("/"):  # unix socket (the embedded PostgreSQL)
+        return f"postgresql://{credentials}@/{db['NAME']}?host={quote(host)}"
+    return f"postgresql://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Started once per session; each test's tasks reach it through the broker like production's."""
+    queue = f"vigil-test-{os.getpid()}"
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CONN_MAX_AGE": "0",
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "-Q",
+                queue,
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    yield process
+    celery_app.conf.task_default_queue = previous
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
