@@ -44,7 +44,9 @@ def access_for(user, token: ApiToken | None = None) -> Access:
     """Build the caller's Access in at most two queries (memberships, then the covered subtrees)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Access(user_id=None)
-    if user.is_superuser and token is None:
+    # A personal token (bound to no tenant) acts as its user, platform administrators included; a
+    # tenant-bound token is capped at its tenant and role like any other.
+    if user.is_superuser and (token is None or token.tenant_id is None):
         tenant_ids = Tenant.objects.values_list("id", flat=True)
         return Access(
             user_id=user.pk, scopes_by_tenant=dict.fromkeys(tenant_ids, ALL_SCOPES), is_superuser=True
