@@ -13,19 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.events import publish
 from apps.tenancy.access import Access, access_for
-from apps.tenancy.context import activate
 from apps.tenancy.roles import Scope
+from apps.tenancy.views import render_in_context, request_access
 
 
 def may_use_admin(access: Access) -> bool:
     return access.is_superuser or access.has_any_scope(Scope.ADMIN_SITE)
-
-
-def request_access(request) -> Access:
-    """The request's one Access, built on first use."""
-    if not hasattr(request, "access"):
-        request.access = access_for(request.user)
-    return request.access
 
 
 class VigilAdminAuthenticationForm(AdminAuthenticationForm):
@@ -59,11 +52,7 @@ class VigilAdminSite(admin.AdminSite):
 
         @wraps(view)
         def scoped(request, *args, **kwargs):
-            with activate(request_access(request)):
-                response = inner(request, *args, **kwargs)
-                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                    response.render()  # querysets are evaluated while rendering: do it inside the context
-                return response
+            return render_in_context(request, inner, *args, **kwargs)
 
         return scoped
 

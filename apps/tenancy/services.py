@@ -185,6 +185,7 @@ def user_create(
     last_name: str = "",
     tenant: Tenant | None = None,
     role: str | None = None,
+    is_active: bool = True,
     is_service_account: bool = False,
 ):
     """Platform admins create anyone; tenant admins create their tenant's members (with `role`) and
@@ -199,6 +200,7 @@ def user_create(
         email=email,
         first_name=first_name,
         last_name=last_name,
+        is_active=is_active,
         is_service_account=is_service_account,
     )
     if password:

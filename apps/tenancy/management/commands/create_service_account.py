@@ -11,7 +11,7 @@ from apps.tenancy.services import service_account_create
 
 
 class Command(BaseCommand):
-    help = "Create a service account for an external system (SIEM, ticketing, HR, GRC) and print its token once."
+    help = "Create a service account for an external system (SIEM, ticketing, HR, GRC); print its token once."
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="Slug of the tenant the account is bound to.")
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         access = access_for(admin)
         try:
             with activate(access), transaction.atomic():
-                user, token, key = service_account_create(
+                user, _token, key = service_account_create(
                     actor=admin, access=access, tenant=bound, role=role, name=name
                 )
         except (PermissionDenied, ValidationError) as exc:
