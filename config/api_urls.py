@@ -4,7 +4,12 @@ from django.urls import path
 
 from apps.audit.api.views import AuditEntryViewSet
 from apps.core.api.routers import Router
-from apps.response.api.views import IncidentGrantViewSet, IncidentViewSet
+from apps.response.api.views import (
+    IncidentGrantViewSet,
+    IncidentViewSet,
+    ResponseActionViewSet,
+    TimelineViewSet,
+)
 from apps.tenancy.api.views import AuthTokenView, MembershipViewSet, TenantViewSet, UserViewSet
 
 router = Router()
@@ -17,9 +22,16 @@ router.register("audit", AuditEntryViewSet, basename="audit")
 incident_grants = IncidentGrantViewSet.as_view({"get": "list", "post": "create"})
 incident_grant = IncidentGrantViewSet.as_view({"delete": "destroy"})
 
+incident_timeline = TimelineViewSet.as_view({"get": "list", "post": "create"})
+incident_actions = ResponseActionViewSet.as_view({"get": "list", "post": "create"})
+incident_action = ResponseActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
+
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("incidents/<str:incident_pk>/grants/", incident_grants, name="incident-grant-list"),
     path("incidents/<str:incident_pk>/grants/<str:pk>/", incident_grant, name="incident-grant-detail"),
+    path("incidents/<str:incident_pk>/timeline/", incident_timeline, name="incident-timeline-list"),
+    path("incidents/<str:incident_pk>/actions/", incident_actions, name="incident-action-list"),
+    path("incidents/<str:incident_pk>/actions/<str:pk>/", incident_action, name="incident-action-detail"),
     *router.urls,
 ]

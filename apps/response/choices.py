@@ -20,3 +20,27 @@ class Severity(models.TextChoices):
 class GrantPermission(models.TextChoices):
     VIEW = "view", "View"
     CHANGE = "change", "Change"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTION_TRANSITIONS = {
+    ActionStatus.OPEN: {ActionStatus.DONE, ActionStatus.CANCELLED},
+    ActionStatus.DONE: {ActionStatus.OPEN},
+    ActionStatus.CANCELLED: {ActionStatus.OPEN},
+}
+
+
+class TimelineKind(models.TextChoices):
+    AUTOMATIC = "automatic", "Automatic"
+    OBSERVATION = "observation", "Observation"
+    COMMUNICATION = "communication", "Communication"
+
+
+class Direction(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    EXTERNAL = "external", "External"

@@ -1,9 +1,11 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from apps.catalog.models import Category
 from apps.core.models import UUIDModel
-from apps.response.choices import IncidentStatus, Severity
+from apps.response.choices import ActionStatus, Direction, IncidentStatus, Severity, TimelineKind
 from apps.tenancy.models import Tenant, TenantScopedModel
 
 
@@ -14,19 +16,30 @@ class Incident(UUIDModel, TenantScopedModel):
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.DECLARED)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    impact = models.CharField(max_length=30, blank=True)
+    urgency = models.CharField(max_length=30, blank=True)
+    # Derived from impact × urgency through the tenant's matrix; never typed in.
     severity = models.CharField(max_length=2, choices=Severity.choices, blank=True)
     restricted = models.BooleanField(default=False, help_text="Need-to-know: visible only to named people.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     personal_data_breach = models.BooleanField(default=False)
+    regimes = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    affected_data_subjects = models.PositiveIntegerField(null=True, blank=True, help_text="Estimate.")
+    affected_records = models.PositiveIntegerField(null=True, blank=True, help_text="Estimate.")
+    affected_services = models.TextField(blank=True)
     root_cause = models.CharField(max_length=500, blank=True)
+    false_alarm = models.BooleanField(default=False)
+    close_rationale = models.TextField(blank=True)
     declared_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     aware_at = models.DateTimeField(null=True, blank=True)
     classified_major_at = models.DateTimeField(null=True, blank=True)
     materiality_determined_at = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(null=True, blank=True)
+    escalated_severity = models.CharField(max_length=2, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,3 +85,72 @@ class IncidentGroupObjectPermission(GroupObjectPermissionBase):
         indexes = [
             models.Index(fields=["group", "permission", "content_object"], name="response_incgrant_group")
         ]
+
+
+class IncidentTeamMember(UUIDModel, TenantScopedModel):
+    """The people working an incident beside its owner."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="team_members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "user"], name="response_team_incident_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.incident_id}"
+
+
+class TimelineEntry(UUIDModel, TenantScopedModel):
+    """What happened to an incident, in order: automatic entries for every recorded event, manual ones
+    for observations and communications. Append-only (a database trigger refuses changes)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    at = models.DateTimeField(help_text="When it happened (manual entries may be back-dated).")
+    kind = models.CharField(max_length=20, choices=TimelineKind.choices)
+    verb = models.CharField(max_length=100)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    actor_repr = models.CharField(max_length=150)
+    summary = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
+    counterpart = models.CharField(max_length=300, blank=True, help_text="To or from whom (communications).")
+    channel = models.CharField(max_length=50, blank=True, help_text="E-mail, phone, meeting, portal …")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "incident", "at"], name="response_timeline_incident_at")]
+        verbose_name_plural = "timeline entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.summary[:60]}"
+
+
+class ResponseAction(UUIDModel, TenantScopedModel):
+    """A response task of an incident (contain the host, reset credentials, call the insurer …)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="actions")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "incident", "-created_at"], name="response_action_incident"),
+            models.Index(fields=["tenant", "status", "due_at"], name="response_action_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

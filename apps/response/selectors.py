@@ -1,11 +1,17 @@
 """Reads of incidents. `incident_visible` is the one place that crosses the tenant filter, and only
 through the grant join (design rule 1): granted outsiders see exactly what they were granted."""
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from apps.core.events import publish
 from apps.response.choices import GrantPermission
-from apps.response.models import Incident, IncidentUserObjectPermission
+from apps.response.models import (
+    Incident,
+    IncidentTeamMember,
+    IncidentUserObjectPermission,
+    ResponseAction,
+    TimelineEntry,
+)
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
@@ -47,8 +53,12 @@ def incident_visible(*, access: Access) -> QuerySet[Incident]:
                 default=Value(False),
                 output_field=BooleanField(),
             ),
+            granted_change=_granted(access, [GRANT_CODENAMES[GrantPermission.CHANGE]]),
         )
-        .select_related("tenant", "owner")
+        .select_related("tenant", "owner", "category")
+        .prefetch_related(
+            Prefetch("team_members", queryset=IncidentTeamMember.unscoped.order_by("created_at"))
+        )
     )
 
 
@@ -67,6 +77,17 @@ def incident_get(*, access: Access, actor, incident_id) -> Incident:
 
 
 def incident_grant_list(*, incident: Incident) -> QuerySet[IncidentUserObjectPermission]:
+    # permission__content_type: the serializer's ChoiceField renders the Permission via str(), which reads
+    # its content type; without the join that is one query per grant.
     return IncidentUserObjectPermission.objects.filter(content_object=incident).select_related(
-        "user", "permission", "granted_by"
+        "user", "permission__content_type", "granted_by"
     )
+
+
+# An incident's children are read through the incident, which incident_visible already let through.
+def timeline_list(*, incident: Incident) -> QuerySet[TimelineEntry]:
+    return TimelineEntry.unscoped.filter(incident=incident).select_related("actor")
+
+
+def action_list(*, incident: Incident) -> QuerySet[ResponseAction]:
+    return ResponseAction.unscoped.filter(incident=incident).select_related("assignee", "created_by")

@@ -3,16 +3,83 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.events import diff, publish
+from apps.catalog.choices import REGIME_CODES
+from apps.catalog.models import Category
+from apps.catalog.selectors import is_at_or_above, severity_for, severity_matrix_for
+from apps.core.errors import Conflict
+from apps.core.events import diff, publish, snapshot
 from apps.response.choices import GrantPermission, IncidentStatus
-from apps.response.models import Incident, IncidentUserObjectPermission
+from apps.response.lifecycle import blocker, targets_from, transition_for
+from apps.response.models import Incident, IncidentTeamMember, IncidentUserObjectPermission
 from apps.response.selectors import GRANT_CODENAMES
 from apps.tenancy.access import Access
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import Scope
 from apps.tenancy.services import next_reference_number
 
-INCIDENT_FIELDS = ["reference", "title", "description", "status", "severity", "restricted", "owner_id"]
+INCIDENT_FIELDS = [
+    "reference",
+    "title",
+    "description",
+    "status",
+    "category_id",
+    "impact",
+    "urgency",
+    "severity",
+    "restricted",
+    "owner_id",
+    "personal_data_breach",
+    "regimes",
+    "affected_data_subjects",
+    "affected_records",
+    "affected_services",
+    "root_cause",
+    "aware_at",
+    "classified_major_at",
+    "materiality_determined_at",
+    "discovered_at",
+]
+CLOCK_ANCHORS = ["aware_at", "classified_major_at", "materiality_determined_at", "discovered_at"]
+FLAGS = ["personal_data_breach", "regimes", "affected_data_subjects", "affected_records"]
+# Who may edit what: handlers describe and classify; managers steer (owner, need-to-know, legal flags,
+# clocks); an outsider holding a `change` grant may describe only.
+DESCRIPTIVE = {"title", "description", "affected_services", "affected_data_subjects", "affected_records"}
+CLASSIFYING = {"category", "impact", "urgency", "root_cause"}
+STEERING = {"owner", "team", "restricted", "personal_data_breach", "regimes", *CLOCK_ANCHORS}
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def _validate_regimes(regimes) -> list[str]:
+    unknown = sorted(set(regimes) - set(REGIME_CODES))
+    if unknown:
+        raise ValidationError({"regimes": [f"Unknown regime code(s): {', '.join(unknown)}."]})
+    return sorted(set(regimes))
+
+
+def _escalate_if_needed(*, actor, incident: Incident) -> None:
+    """An incident at or above the tenant's escalation severity is escalated to its executives, once per
+    level reached (the notifications app turns the event into messages)."""
+    if not incident.severity:
+        return
+    threshold = severity_matrix_for(tenant_id=incident.tenant_id).escalate_at
+    already = incident.escalated_severity
+    if is_at_or_above(incident.severity, threshold) and (
+        not already or not is_at_or_above(already, incident.severity)
+    ):
+        Incident.unscoped.filter(pk=incident.pk).update(escalated_severity=incident.severity)
+        incident.escalated_severity = incident.severity
+        publish(
+            verb="incident.escalated",
+            actor=actor,
+            target=incident,
+            tenant_id=incident.tenant_id,
+            incident_id=incident.pk,
+            data={"severity": incident.severity, "threshold": threshold},
+        )
 
 
 @transaction.atomic
@@ -22,13 +89,23 @@ def incident_declare(
     access: Access,
     tenant: Tenant,
     title: str,
+    category: Category | None = None,
+    impact: str = "",
+    urgency: str = "",
     description: str = "",
-    severity: str = "",
     restricted: bool = False,
     owner=None,
+    aware_at=None,
+    require_scope: bool = True,
 ) -> Incident:
-    if not access.has_scope(tenant.id, Scope.INCIDENT_DECLARE):
-        raise PermissionDenied("You may not declare incidents in this tenant.")
+    """Open an incident. Declared directly by a manager or service account, or by an assessment's
+    decision (which checked its own scope: `require_scope=False`)."""
+    if require_scope:
+        _require(
+            access.has_scope(tenant.id, Scope.INCIDENT_DECLARE),
+            "You may not declare incidents in this tenant.",
+        )
+    severity = severity_for(tenant_id=tenant.id, impact=impact, urgency=urgency) if impact or urgency else ""
     now = timezone.now()
     number = next_reference_number(tenant=tenant, kind="incident", year=now.year)
     incident = Incident(
@@ -36,11 +113,16 @@ def incident_declare(
         reference=f"{tenant.reference_prefix}-{now.year}-{number:04d}",
         title=title,
         description=description,
+        category=category,
+        impact=impact,
+        urgency=urgency,
         severity=severity,
         restricted=restricted,
         owner=owner,
         status=IncidentStatus.DECLARED,
         declared_at=now,
+        # When the organisation became aware: the decision time unless stated (GDPR/NIS2 clocks run from it).
+        aware_at=aware_at or now,
     )
     incident.full_clean(validate_unique=False, validate_constraints=False)
     incident.save(force_insert=True)
@@ -51,6 +133,132 @@ def incident_declare(
         tenant_id=tenant.id,
         incident_id=incident.pk,
         changes=diff(incident, {}, INCIDENT_FIELDS),
+    )
+    _escalate_if_needed(actor=actor, incident=incident)
+    return incident
+
+
+def _lock(incident_id) -> Incident:
+    return Incident.unscoped.select_for_update().get(pk=incident_id)
+
+
+def _may_edit(access: Access, incident: Incident, names: set[str], *, granted_change: bool) -> None:
+    tenant_id = incident.tenant_id
+    for name in names:
+        if name in STEERING:
+            _require(access.has_scope(tenant_id, Scope.INCIDENT_MANAGE), f"You may not change `{name}`.")
+        elif name in CLASSIFYING:
+            _require(access.has_scope(tenant_id, Scope.INCIDENT_WRITE), f"You may not change `{name}`.")
+        elif name in DESCRIPTIVE:
+            _require(
+                access.has_scope(tenant_id, Scope.INCIDENT_WRITE) or granted_change,
+                f"You may not change `{name}`.",
+            )
+        else:
+            raise ValidationError({name: ["Unknown or read-only field."]})
+
+
+@transaction.atomic
+def incident_update(
+    *, actor, access: Access, incident: Incident, granted_change: bool = False, **fields
+) -> Incident:
+    """Edit an incident's fields. Status never changes here (see incident_transition); a closed incident's
+    own fields are frozen."""
+    _may_edit(access, incident, set(fields), granted_change=granted_change)
+    incident = _lock(incident.pk)
+    if incident.status == IncidentStatus.CLOSED:
+        raise Conflict("A closed incident's fields are frozen; reopen it first.")
+    before = snapshot(incident, INCIDENT_FIELDS)
+    team = fields.pop("team", None)
+    if "regimes" in fields:
+        fields["regimes"] = _validate_regimes(fields["regimes"])
+    for name, value in fields.items():
+        setattr(incident, name, value)
+    if {"impact", "urgency"} & set(fields):
+        incident.severity = severity_for(
+            tenant_id=incident.tenant_id, impact=incident.impact, urgency=incident.urgency
+        )
+    incident.full_clean(validate_unique=False, validate_constraints=False)
+    incident.save()
+    changes = diff(incident, before, INCIDENT_FIELDS)
+    if team is not None:
+        changes.update(_set_team(incident, team))
+    if not changes:
+        return incident
+    publish(
+        verb="incident.updated",
+        actor=actor,
+        target=incident,
+        tenant_id=incident.tenant_id,
+        incident_id=incident.pk,
+        changes=changes,
+    )
+    if set(changes) & set(CLOCK_ANCHORS + FLAGS):
+        publish(
+            verb="incident.flags_changed",
+            actor=actor,
+            target=incident,
+            tenant_id=incident.tenant_id,
+            incident_id=incident.pk,
+            changes={name: value for name, value in changes.items() if name in CLOCK_ANCHORS + FLAGS},
+        )
+    if "severity" in changes:
+        _escalate_if_needed(actor=actor, incident=incident)
+    return incident
+
+
+def _set_team(incident: Incident, users) -> dict:
+    wanted = {user.pk: user for user in users}
+    current = set(IncidentTeamMember.unscoped.filter(incident=incident).values_list("user_id", flat=True))
+    if current == set(wanted):
+        return {}
+    IncidentTeamMember.unscoped.filter(incident=incident).exclude(user_id__in=wanted).delete()
+    IncidentTeamMember.unscoped.bulk_create(
+        [
+            IncidentTeamMember(tenant_id=incident.tenant_id, incident=incident, user=user)
+            for pk, user in wanted.items()
+            if pk not in current
+        ]
+    )
+    return {"team": [sorted(str(pk) for pk in current), sorted(str(pk) for pk in wanted)]}
+
+
+@transaction.atomic
+def incident_transition(*, actor, access: Access, incident: Incident, to: str, note: str = "") -> Incident:
+    """Move an incident through its lifecycle: lock, check the table, the role and the guards, change,
+    record. A move that is not allowed now raises Conflict (409) with the reason."""
+    incident = _lock(incident.pk)
+    transition = transition_for(incident.status, to)
+    if transition is None:
+        allowed = ", ".join(t.target for t in targets_from(incident.status)) or "none"
+        raise Conflict(
+            f"An incident cannot move from {incident.status} to {to} (from {incident.status}: {allowed})."
+        )
+    _require(
+        access.has_scope(incident.tenant_id, transition.scope), f"Your role may not move an incident to {to}."
+    )
+    reason = blocker(incident, transition, note)
+    if reason:
+        raise Conflict(reason)
+    source = incident.status
+    incident.status = to
+    now = timezone.now()
+    if to == IncidentStatus.CLOSED:
+        incident.closed_at = now
+        incident.false_alarm = transition.verb == "closed_as_false_alarm"
+        incident.close_rationale = note
+    elif source == IncidentStatus.CLOSED:
+        incident.closed_at = None
+        incident.false_alarm = False
+    incident.save(update_fields=["status", "closed_at", "false_alarm", "close_rationale", "updated_at"])
+    publish(
+        verb="incident.transitioned",
+        actor=actor,
+        target=incident,
+        tenant_id=incident.tenant_id,
+        incident_id=incident.pk,
+        changes={"status": [source, to]},
+        data={"transition": transition.verb, "note": note},
     )
     return incident
 

@@ -2,16 +2,15 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.errors import Conflict
 
-class Conflict(exceptions.APIException):
-    """409: the request is well-formed but not allowed in the object's current state."""
 
+class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
@@ -32,17 +31,14 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, Conflict):
+        exc = ConflictError(str(exc))
     elif isinstance(exc, IntegrityError):
         # Services validate first; this only answers a race with another writer.
-        exc = Conflict("The change conflicts with existing data; reload and try again.")
+        exc = ConflictError("The change conflicts with existing data; reload and try again.")
+    # DRF's handler rolls back ATOMIC_REQUESTS transactions; TenantScopedViewSet.dispatch rolls back its own
+    # on any 4xx. Marking whatever atomic block happens to be open (a caller's, a test's) is not ours to do.
     response = drf_exception_handler(exc, context)
-    if response is not None:
-        if isinstance(response.data, list):
-            response.data = {"detail": response.data}
-        if transaction.get_connection().in_atomic_block:
-            transaction.set_rollback(True)
+    if response is not None and isinstance(response.data, list):
+        response.data = {"detail": response.data}
     return response
-
-
-def json_error(status_code: int, detail: str) -> Response:
-    return Response({"detail": detail}, status=status_code)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from apps.core.api.exceptions import Conflict
+from apps.core.errors import Conflict
 from apps.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"

@@ -1,17 +1,31 @@
 from rest_framework import serializers
 
+from apps.catalog.choices import REGIME_CODES
+from apps.catalog.selectors import category_list
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
-from apps.core.api.serializers import StrictModelSerializer
-from apps.response.choices import GrantPermission
-from apps.response.models import Incident, IncidentUserObjectPermission
+from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
+from apps.response.choices import Direction, GrantPermission, IncidentStatus, TimelineKind
+from apps.response.lifecycle import allowed_targets
+from apps.response.models import Incident, IncidentUserObjectPermission, ResponseAction, TimelineEntry
 from apps.response.selectors import GRANT_CODENAMES
-from apps.tenancy.selectors import user_list
+from apps.tenancy.selectors import tenant_list, user_list
 
 # What an executive sees of a need-to-know incident: that it exists, and how bad it is.
 SUMMARY_FIELDS = frozenset({"id", "tenant", "reference", "title", "severity", "status", "restricted"})
 
 
+def _people(access):
+    return user_list(access=access)
+
+
+def _categories(access):
+    return category_list()
+
+
 class IncidentSerializer(serializers.ModelSerializer):
+    team = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
     class Meta:
         model = Incident
         fields = [
@@ -21,11 +35,22 @@ class IncidentSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "status",
+            "allowed_transitions",
+            "category",
+            "impact",
+            "urgency",
             "severity",
             "restricted",
             "owner",
+            "team",
             "personal_data_breach",
+            "regimes",
+            "affected_data_subjects",
+            "affected_records",
+            "affected_services",
             "root_cause",
+            "false_alarm",
+            "close_rationale",
             "declared_at",
             "closed_at",
             "aware_at",
@@ -37,6 +62,12 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_team(self, incident) -> list[str]:
+        return [str(member.user_id) for member in incident.team_members.all()]
+
+    def get_allowed_transitions(self, incident) -> list[str]:
+        return allowed_targets(incident, self.context["access"])
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if getattr(instance, "summary_only", False):
@@ -44,11 +75,99 @@ class IncidentSerializer(serializers.ModelSerializer):
         return data
 
 
+class IncidentDeclareSerializer(StrictSerializer):
+    tenant = ScopedPrimaryKeyRelatedField(lambda access: tenant_list(access=access))
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    category = ScopedPrimaryKeyRelatedField(_categories, required=False, allow_null=True)
+    impact = serializers.CharField(max_length=30)
+    urgency = serializers.CharField(max_length=30)
+    restricted = serializers.BooleanField(required=False, default=False)
+    owner = ScopedPrimaryKeyRelatedField(_people, required=False, allow_null=True)
+    aware_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class IncidentUpdateSerializer(StrictSerializer):
+    """Every field optional (PATCH); who may change which is the service's rule."""
+
+    title = serializers.CharField(max_length=300, required=False)
+    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    category = ScopedPrimaryKeyRelatedField(_categories, required=False, allow_null=True)
+    impact = serializers.CharField(max_length=30, required=False)
+    urgency = serializers.CharField(max_length=30, required=False)
+    root_cause = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    owner = ScopedPrimaryKeyRelatedField(_people, required=False, allow_null=True)
+    team = ScopedPrimaryKeyRelatedField(_people, many=True, required=False)
+    restricted = serializers.BooleanField(required=False)
+    personal_data_breach = serializers.BooleanField(required=False)
+    regimes = serializers.ListField(
+        child=serializers.ChoiceField(choices=REGIME_CODES), required=False, max_length=30
+    )
+    affected_data_subjects = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    affected_records = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    affected_services = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    classified_major_at = serializers.DateTimeField(required=False, allow_null=True)
+    materiality_determined_at = serializers.DateTimeField(required=False, allow_null=True)
+    discovered_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class TransitionSerializer(StrictSerializer):
+    to = serializers.ChoiceField(choices=IncidentStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class TimelineEntrySerializer(StrictModelSerializer):
+    kind = serializers.ChoiceField(choices=[TimelineKind.OBSERVATION, TimelineKind.COMMUNICATION])
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False, allow_blank=True)
+    at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "id",
+            "at",
+            "kind",
+            "verb",
+            "actor",
+            "actor_repr",
+            "summary",
+            "data",
+            "direction",
+            "counterpart",
+            "channel",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "verb", "actor", "actor_repr", "data", "recorded_at"]
+
+
+class ResponseActionSerializer(StrictModelSerializer):
+    assignee = ScopedPrimaryKeyRelatedField(_people, required=False, allow_null=True)
+
+    class Meta:
+        model = ResponseAction
+        fields = [
+            "id",
+            "incident",
+            "title",
+            "description",
+            "assignee",
+            "due_at",
+            "status",
+            "created_by",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "incident", "created_by", "completed_at", "created_at", "updated_at"]
+        extra_kwargs = {"status": {"required": False}}
+
+
 _PERMISSION_BY_CODENAME = {codename: name for name, codename in GRANT_CODENAMES.items()}
 
 
 class IncidentGrantSerializer(StrictModelSerializer):
-    user = ScopedPrimaryKeyRelatedField(lambda access: user_list(access=access))
+    user = ScopedPrimaryKeyRelatedField(_people)
     permission = serializers.ChoiceField(choices=GrantPermission.choices)
 
     class Meta:
@@ -60,3 +179,8 @@ class IncidentGrantSerializer(StrictModelSerializer):
         data = super().to_representation(instance)
         data["permission"] = _PERMISSION_BY_CODENAME[instance.permission.codename]
         return data
+
+
+class ResponseActionCreateSerializer(ResponseActionSerializer):
+    class Meta(ResponseActionSerializer.Meta):
+        read_only_fields = [*ResponseActionSerializer.Meta.read_only_fields, "status"]

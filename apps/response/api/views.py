@@ -1,9 +1,21 @@
 from django.shortcuts import get_object_or_404
-from rest_framework import mixins
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from apps.response import selectors, services
+from apps.response import actions, selectors, services, timeline
 from apps.response.api.filters import IncidentFilter
-from apps.response.api.serializers import IncidentGrantSerializer, IncidentSerializer
+from apps.response.api.serializers import (
+    IncidentDeclareSerializer,
+    IncidentGrantSerializer,
+    IncidentSerializer,
+    IncidentUpdateSerializer,
+    ResponseActionCreateSerializer,
+    ResponseActionSerializer,
+    TimelineEntrySerializer,
+    TransitionSerializer,
+)
 from apps.tenancy.api.base import AUTHENTICATED, TenantScopedViewSet
 from apps.tenancy.roles import Scope
 
@@ -11,7 +23,14 @@ from apps.tenancy.roles import Scope
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
-    action_scopes = {"list": AUTHENTICATED, "retrieve": AUTHENTICATED}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_scopes = {
+        "list": AUTHENTICATED,
+        "retrieve": AUTHENTICATED,
+        "create": Scope.INCIDENT_DECLARE,
+        "partial_update": AUTHENTICATED,  # a granted outsider may edit; the service decides field by field
+        "transition": Scope.INCIDENT_TRANSITION,
+    }
 
     def scoped_queryset(self):
         return selectors.incident_visible(access=self.access)
@@ -20,9 +39,116 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         incident = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
         return selectors.incident_get(access=self.access, actor=self.request.user, incident_id=incident.pk)
 
+    def _reloaded(self, incident):
+        return self.get_serializer(self.get_queryset().get(pk=incident.pk)).data
+
+    @extend_schema(request=IncidentDeclareSerializer, responses={201: IncidentSerializer})
+    def create(self, request):
+        serializer = IncidentDeclareSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_declare(
+            actor=request.user, access=self.access, **serializer.validated_data
+        )
+        return Response(self._reloaded(incident), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentUpdateSerializer, responses={200: IncidentSerializer})
+    def partial_update(self, request, pk=None):
+        incident = self.get_object()
+        serializer = IncidentUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.incident_update(
+            actor=request.user,
+            access=self.access,
+            incident=incident,
+            granted_change=incident.granted_change,
+            **serializer.validated_data,
+        )
+        return Response(self._reloaded(incident))
+
+    @extend_schema(request=TransitionSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        incident = self.get_object()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.incident_transition(
+            actor=request.user, access=self.access, incident=incident, **serializer.validated_data
+        )
+        return Response(self._reloaded(incident))
+
+
+class IncidentChildViewSet(TenantScopedViewSet):
+    """Base of the endpoints under /incidents/{id}/: the incident is resolved through the same
+    visibility rule as the incident itself (404 otherwise)."""
+
+    def get_incident(self):
+        if not hasattr(self, "_incident"):
+            self._incident = get_object_or_404(
+                selectors.incident_visible(access=self.access), pk=self.kwargs["incident_pk"]
+            )
+        return self._incident
+
+
+class TimelineViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, IncidentChildViewSet):
+    """The incident's timeline, oldest first: automatic entries and manual observations/communications."""
+
+    serializer_class = TimelineEntrySerializer
+    cursor_ordering = ("at", "id")
+    action_scopes = {"list": AUTHENTICATED, "create": Scope.INCIDENT_WRITE}
+
+    def scoped_queryset(self):
+        return selectors.timeline_list(incident=self.get_incident())
+
+    def perform_create(self, serializer):
+        serializer.instance = timeline.timeline_entry_add(
+            actor=self.request.user,
+            access=self.access,
+            incident=self.get_incident(),
+            **serializer.validated_data,
+        )
+
+
+class ResponseActionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    IncidentChildViewSet,
+):
+    serializer_class = ResponseActionSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_scopes = {
+        "list": AUTHENTICATED,
+        "retrieve": AUTHENTICATED,
+        "create": Scope.INCIDENT_WRITE,
+        "partial_update": Scope.INCIDENT_WRITE,
+    }
+
+    def get_serializer_class(self):
+        return ResponseActionCreateSerializer if self.action == "create" else ResponseActionSerializer
+
+    def scoped_queryset(self):
+        return selectors.action_list(incident=self.get_incident())
+
+    def perform_create(self, serializer):
+        serializer.instance = actions.action_create(
+            actor=self.request.user,
+            access=self.access,
+            incident=self.get_incident(),
+            **serializer.validated_data,
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = actions.action_update(
+            actor=self.request.user,
+            access=self.access,
+            action=serializer.instance,
+            **serializer.validated_data,
+        )
+
 
 class IncidentGrantViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, TenantScopedViewSet
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, IncidentChildViewSet
 ):
     """Need-to-know grants of one incident: who besides the tenant's roles may see or change it."""
 
@@ -33,18 +159,15 @@ class IncidentGrantViewSet(
         "destroy": Scope.INCIDENT_SHARE,
     }
 
-    def get_incident(self):
-        if not hasattr(self, "_incident"):
-            self._incident = get_object_or_404(
-                selectors.incident_visible(access=self.access), pk=self.kwargs["incident_pk"]
-            )
-        return self._incident
-
     def scoped_queryset(self):
         incident = self.get_incident()
         if not self.access.has_scope(incident.tenant_id, Scope.INCIDENT_SHARE):
             self.permission_denied(self.request, "You may not manage who can see this incident.")
         return selectors.incident_grant_list(incident=incident)
+
+    def create(self, request, *args, **kwargs):
+        self.scoped_queryset()  # 404/403 on the incident before validating the body
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.incident_grant(
@@ -53,10 +176,6 @@ class IncidentGrantViewSet(
             incident=self.get_incident(),
             **serializer.validated_data,
         )
-
-    def create(self, request, *args, **kwargs):
-        self.scoped_queryset()  # 404/403 on the incident before validating the body
-        return super().create(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.incident_revoke(actor=self.request.user, access=self.access, grant=instance)

@@ -13,6 +13,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.permissions import BasePermission
 
 from apps.core.api import idempotency
+from apps.core.api.parsers import PARSER_CLASSES
 from apps.tenancy.access import Access, access_for
 from apps.tenancy.context import activate
 from apps.tenancy.models import ApiToken, Tenant
@@ -28,7 +29,10 @@ class HasActionScope(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        scope = view.action_scopes.get(view.action or request.method.lower())
+        method = request.method.lower()
+        if method not in view.http_method_names or getattr(view, method, None) is None:
+            return True  # no handler: the view answers 405 and runs nothing
+        scope = view.action_scopes.get(view.action or method)
         if scope is None:
             return False
         if view.access.is_superuser:
@@ -58,6 +62,7 @@ def narrowed_tenant_ids(access: Access, raw: str) -> frozenset:
 
 class TenantScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [HasActionScope]
+    parser_classes = PARSER_CLASSES
     action_scopes: dict[str, str] = {}
     access: Access
 

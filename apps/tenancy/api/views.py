@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from apps.core.api.parsers import PARSER_CLASSES
 from apps.tenancy import selectors, services
 from apps.tenancy.api.base import AUTHENTICATED, PLATFORM_ADMIN, TenantScopedViewSet
 from apps.tenancy.api.filters import MembershipFilter
@@ -126,11 +127,12 @@ class MembershipViewSet(
         )
 
     def perform_update(self, serializer):
+        # `role` is the only writable field; a PATCH without it keeps the current role.
         serializer.instance = services.membership_update(
             actor=self.request.user,
             access=self.access,
             membership=serializer.instance,
-            **serializer.validated_data,
+            role=serializer.validated_data.get("role", serializer.instance.role),
         )
 
     def perform_destroy(self, instance):
@@ -146,6 +148,7 @@ class AuthTokenView(views.APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    parser_classes = PARSER_CLASSES
     throttle_classes = [LoginRateThrottle]
 
     @extend_schema(request=TokenRequestSerializer, responses={201: TokenResponseSerializer})

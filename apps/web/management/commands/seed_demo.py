@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.response.services import incident_declare, incident_grant
+from apps.catalog.models import Category
+from apps.response.services import incident_declare, incident_grant, incident_transition
 from apps.tenancy.access import access_for
 from apps.tenancy.context import activate
 from apps.tenancy.models import Tenant
@@ -14,15 +15,37 @@ from apps.tenancy.services import tenant_create, user_create
 DEMO_PASSWORD = "vigil-demo-password"  # noqa: S105 - printed on purpose: demo accounts only
 User = get_user_model()
 
+# (title, category code, impact, urgency, restricted, statuses to walk through)
 INCIDENTS = {
     "finance": [
-        ("Phishing e-mail impersonating the CFO", "P3", False),
-        ("Ransomware note on a payroll file share", "P1", True),
-        ("Lost laptop with customer invoices", "P2", False),
+        ("Phishing e-mail impersonating the CFO", "phishing", "medium", "medium", False, ["investigating"]),
+        (
+            "Ransomware note on a payroll file share",
+            "infected-system",
+            "critical",
+            "high",
+            True,
+            ["investigating"],
+        ),
+        (
+            "Lost laptop with customer invoices",
+            "data-loss",
+            "high",
+            "high",
+            False,
+            ["investigating", "contained"],
+        ),
     ],
     "engineering": [
-        ("Leaked API key in a public repository", "P2", False),
-        ("Suspicious logins on the build server", "P3", False),
+        ("Leaked API key in a public repository", "data-leak", "high", "high", False, []),
+        (
+            "Suspicious logins on the build server",
+            "brute-force",
+            "medium",
+            "medium",
+            False,
+            ["investigating"],
+        ),
     ],
 }
 
@@ -93,15 +116,21 @@ class Command(BaseCommand):
                 tenant=departments["finance"],
             )
             for slug, incidents in INCIDENTS.items():
-                for title, severity, restricted in incidents:
+                for title, code, impact, urgency, restricted, statuses in incidents:
                     incident = incident_declare(
                         actor=admin,
                         access=access,
                         tenant=departments[slug],
                         title=title,
-                        severity=severity,
+                        category=Category.objects.get(code=code, tenant=None),
+                        impact=impact,
+                        urgency=urgency,
                         restricted=restricted,
                     )
+                    for status in statuses:
+                        incident = incident_transition(
+                            actor=admin, access=access, incident=incident, to=status
+                        )
                     if restricted:
                         incident_grant(
                             actor=admin, access=access, incident=incident, user=counsel, permission="view"

@@ -1,0 +1,17 @@
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, but a body nested deeper than the decoder's recursion limit is a 400, not a 500
+    (DRF catches only ValueError)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+# DRF's defaults with the JSON parser above.
+PARSER_CLASSES = [JSONParser, parsers.FormParser, parsers.MultiPartParser]

@@ -1,0 +1,80 @@
+"""Response actions (tasks) of an incident. Their simple status may be PATCHed, within its transitions."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.events import diff, publish, snapshot
+from apps.response.choices import ACTION_TRANSITIONS, ActionStatus
+from apps.response.models import Incident, ResponseAction
+from apps.tenancy.access import Access
+from apps.tenancy.roles import Scope
+
+ACTION_FIELDS = ["title", "description", "assignee_id", "due_at", "status"]
+
+
+def _require_write(access: Access, incident: Incident) -> None:
+    if not access.has_scope(incident.tenant_id, Scope.INCIDENT_WRITE):
+        raise PermissionDenied("You may not manage this incident's actions.")
+
+
+@transaction.atomic
+def action_create(
+    *,
+    actor,
+    access: Access,
+    incident: Incident,
+    title: str,
+    description: str = "",
+    assignee=None,
+    due_at=None,
+) -> ResponseAction:
+    _require_write(access, incident)
+    action = ResponseAction(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        title=title,
+        description=description,
+        assignee=assignee,
+        due_at=due_at,
+        created_by=actor,
+    )
+    action.full_clean(validate_unique=False, validate_constraints=False)
+    action.save(force_insert=True)
+    publish(
+        verb="action.created",
+        actor=actor,
+        target=action,
+        tenant_id=incident.tenant_id,
+        incident_id=incident.pk,
+        changes=diff(action, {}, ACTION_FIELDS),
+    )
+    return action
+
+
+@transaction.atomic
+def action_update(*, actor, access: Access, action: ResponseAction, **fields) -> ResponseAction:
+    action = ResponseAction.unscoped.select_for_update().get(pk=action.pk)
+    _require_write(access, action.incident)
+    before = snapshot(action, ACTION_FIELDS)
+    status = fields.pop("status", None)
+    if status is not None and status != action.status:
+        if status not in ACTION_TRANSITIONS.get(action.status, set()):
+            raise ValidationError({"status": [f"An action cannot go from {action.status} to {status}."]})
+        action.status = status
+        action.completed_at = timezone.now() if status == ActionStatus.DONE else None
+    for name, value in fields.items():
+        setattr(action, name, value)
+    action.full_clean(validate_unique=False, validate_constraints=False)
+    action.save()
+    changes = diff(action, before, ACTION_FIELDS)
+    if changes:
+        publish(
+            verb="action.updated",
+            actor=actor,
+            target=action,
+            tenant_id=action.tenant_id,
+            incident_id=action.incident_id,
+            changes=changes,
+        )
+    return action
