@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -40,6 +42,8 @@ class Incident(UUIDModel, TenantScopedModel):
     materiality_determined_at = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(null=True, blank=True)
     escalated_severity = models.CharField(max_length=2, blank=True, editable=False)
+    # Maintained by a database trigger from reference, title and description (full-text search `q`).
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,6 +58,7 @@ class Incident(UUIDModel, TenantScopedModel):
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="response_inc_tenant_created"),
             models.Index(fields=["tenant", "status", "-created_at"], name="response_inc_tenant_status"),
+            GinIndex(fields=["search_vector"], name="response_inc_search"),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,21 @@
 import django_filters
+from django.contrib.postgres.search import SearchQuery
 
 from apps.response.choices import IncidentStatus, Severity
 from apps.response.models import Incident
 
 
 class IncidentFilter(django_filters.FilterSet):
+    # Declared rather than generated from Meta.fields: generation queries the fail-closed default manager.
     tenant = django_filters.UUIDFilter(field_name="tenant_id")
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    category = django_filters.UUIDFilter(field_name="category_id")
+    q = django_filters.CharFilter(method="search", max_length=200, label="Full-text search")
 
     class Meta:
         model = Incident
         fields = []
+
+    def search(self, queryset, name, value):
+        return queryset.filter(search_vector=SearchQuery(value, search_type="websearch", config="english"))
