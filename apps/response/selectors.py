@@ -31,11 +31,14 @@ def _granted(access: Access, codenames) -> Exists:
 
 
 def incident_visible(*, access: Access) -> QuerySet[Incident]:
-    tenant_ids = current_context().tenant_ids
+    context = current_context()
+    tenant_ids = context.tenant_ids
     readable = tenant_ids & access.tenants_with(Scope.INCIDENT_READ)
     restricted_full = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED)
     restricted_summary = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED_SUMMARY)
     granted = _granted(access, GRANT_CODENAMES.values())
+    if context.narrowed:  # ?tenant=: granted incidents of other tenants stay out of the narrowed list
+        granted &= Q(tenant_id__in=tenant_ids)
     in_role = Q(tenant_id__in=readable) & (
         Q(restricted=False) | Q(tenant_id__in=restricted_full | restricted_summary)
     )

@@ -3,14 +3,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from apps.tenancy import selectors, services
-from apps.tenancy.admin_site import ReadOnlyModelAdmin, TenantAwareModelAdmin
+from apps.tenancy.admin_site import ReadOnlyModelAdmin, ScopedRelationsMixin, TenantAwareModelAdmin
 from apps.tenancy.models import ApiToken, Membership, Tenant
 from apps.tenancy.roles import ROLES_ASSIGNABLE_BY_TENANT_ADMIN, RoleId, Scope
 
 User = get_user_model()
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedRelationsMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["user", "role", "created_at"]
@@ -54,6 +54,15 @@ class TenantAdmin(TenantAwareModelAdmin):
     def has_add_permission(self, request):
         return request.access.is_superuser
 
+    def has_change_permission(self, request, obj=None):
+        # A tenant admin edits its tenants (and, through the inline, their members); the base class would
+        # ask has_add_permission, which is for platform administrators only.
+        if request.access.is_superuser:
+            return True
+        if obj is None:
+            return request.access.has_any_scope(Scope.TENANT_ADMIN)
+        return request.access.has_scope(obj.pk, Scope.TENANT_ADMIN)
+
     def has_delete_permission(self, request, obj=None):
         return False  # tenants carry their audit chain; they are never deleted
 
@@ -78,27 +87,33 @@ class TenantAdmin(TenantAwareModelAdmin):
         )
 
     def save_formset(self, request, form, formset, change):
+        # Instead of formset.save(): every row goes through the services. The lists formset.save() would
+        # have filled are set too, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for deleted in formset.deleted_forms:
-            if deleted.instance.pk:
+            if not deleted.instance._state.adding:  # a new row ticked "delete" was never saved
                 services.membership_delete(
                     actor=request.user, access=request.access, membership=deleted.instance
                 )
+                formset.deleted_objects.append(deleted.instance)
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
             membership = inline_form.instance
             if membership._state.adding:
-                services.membership_create(
+                created = services.membership_create(
                     actor=request.user,
                     access=request.access,
                     user=inline_form.cleaned_data["user"],
                     tenant=form.instance,
                     role=inline_form.cleaned_data["role"],
                 )
+                formset.new_objects.append(created)
             else:
-                services.membership_update(
+                updated = services.membership_update(
                     actor=request.user, access=request.access, membership=membership, role=membership.role
                 )
+                formset.changed_objects.append((updated, inline_form.changed_data))
 
 
 @admin.register(Membership)

@@ -8,11 +8,15 @@ from functools import wraps
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.events import publish
+from apps.tenancy import selectors
 from apps.tenancy.access import Access, access_for
+from apps.tenancy.models import Tenant
 from apps.tenancy.roles import Scope
 from apps.tenancy.views import render_in_context, request_access
 
@@ -57,7 +61,22 @@ class VigilAdminSite(admin.AdminSite):
         return scoped
 
 
-class TenantAwareModelAdmin(admin.ModelAdmin):
+class ScopedRelationsMixin:
+    """Foreign keys to tenants and people offer (and accept) only those the signed-in person may see, as the
+    API's related fields do: another tenant, or a person of another tenant, is not a valid choice whatever
+    the form posts. Django's default is the related model's unscoped default manager."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            related = db_field.remote_field.model
+            if related is Tenant:
+                kwargs["queryset"] = selectors.tenant_list(access=request.access)
+            elif related is get_user_model():
+                kwargs["queryset"] = selectors.user_list(access=request.access)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TenantAwareModelAdmin(ScopedRelationsMixin, admin.ModelAdmin):
     """Base of every registered admin. Visibility comes from the tenant context and the Access; writes
     that have a service go through it (`audited_by_services`); other writes are audited here."""
 
@@ -67,6 +86,14 @@ class TenantAwareModelAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Another tenant's row answers 404 exactly like a missing one (design rule 1), rather than Django's
+        # redirect to the index with a "doesn't exist" message.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(f"No {self.opts.verbose_name} with this id.")
+        return obj
 
     def has_view_permission(self, request, obj=None) -> bool:
         return may_use_admin(request.access)

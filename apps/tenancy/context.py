@@ -26,6 +26,10 @@ class TenantContext:
     access: Access
     tenant_ids: frozenset  # the tenants this unit of work reads: the access' tenants, maybe narrowed
 
+    @property
+    def narrowed(self) -> bool:
+        return self.tenant_ids != self.access.tenant_ids
+
 
 _current: ContextVar[TenantContext | None] = ContextVar("vigil_tenant_context", default=None)
 

@@ -74,8 +74,12 @@ def test_without_a_key_a_repeat_is_a_new_request(client, tenant, newcomer):
 
 
 def test_the_same_key_with_a_different_body_is_400(client, tenant, newcomer):
-    first = post(client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, "k1")
-    second = post(client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "manager"}, "k1")
+    first = post(
+        client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, "k1"
+    )
+    second = post(
+        client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "manager"}, "k1"
+    )
 
     assert first.status_code == 201
     assert second.status_code == 400
@@ -84,7 +88,9 @@ def test_the_same_key_with_a_different_body_is_400(client, tenant, newcomer):
 
 
 def test_the_same_key_on_another_endpoint_is_400(client, tenant, newcomer):
-    first = post(client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, "k2")
+    first = post(
+        client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, "k2"
+    )
     second = post(client, USERS, {"username": "jo", "tenant": str(tenant.pk)}, "k2")
 
     assert first.status_code == 201
@@ -120,13 +126,18 @@ def test_another_callers_identical_request_is_not_a_replay(client, tenant, make_
 
 
 def test_a_failed_attempt_is_not_stored_and_a_corrected_retry_succeeds(client, tenant, newcomer):
-    failed = post(client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "boss"}, "retry-1")
+    failed = post(
+        client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "boss"}, "retry-1"
+    )
     assert failed.status_code == 400
     assert "role" in failed.json()
     assert not IdempotencyRecord.objects.filter(key="retry-1").exists()
 
     corrected = post(
-        client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, "retry-1"
+        client,
+        MEMBERSHIPS,
+        {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"},
+        "retry-1",
     )
 
     assert corrected.status_code == 201, corrected.json()
@@ -147,7 +158,9 @@ def test_a_refused_attempt_is_not_stored(client, tenant, newcomer):
 
 @pytest.mark.parametrize("key", ["k" * 256, ""], ids=["too-long", "empty"])
 def test_invalid_keys_are_400(client, tenant, newcomer, key):
-    response = post(client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, key)
+    response = post(
+        client, MEMBERSHIPS, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, key
+    )
 
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()

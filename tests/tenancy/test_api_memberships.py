@@ -48,7 +48,9 @@ def newcomer(tenant):
 
 @pytest.mark.parametrize("role", ROLES_BUT_EXECUTIVE)
 def test_tenant_admin_assigns_any_role_but_executive(ta_client, tenant_admin, tenant, newcomer, role):
-    response = ta_client.post(URL, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": role}, format="json")
+    response = ta_client.post(
+        URL, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": role}, format="json"
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -97,10 +99,14 @@ def test_naming_a_foreign_tenant_reads_as_does_not_exist(ta_client, other_tenant
     assert not Membership.unscoped.filter(tenant=other_tenant).exists()
 
 
-def test_naming_a_user_the_admin_cannot_see_reads_as_does_not_exist(ta_client, tenant, other_tenant, make_member):
+def test_naming_a_user_the_admin_cannot_see_reads_as_does_not_exist(
+    ta_client, tenant, other_tenant, make_member
+):
     stranger = make_member("handler", other_tenant)
 
-    response = ta_client.post(URL, {"user": str(stranger.pk), "tenant": str(tenant.pk), "role": "handler"}, format="json")
+    response = ta_client.post(
+        URL, {"user": str(stranger.pk), "tenant": str(tenant.pk), "role": "handler"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "does not exist" in str(response.json()["user"])
@@ -110,7 +116,9 @@ def test_naming_a_user_the_admin_cannot_see_reads_as_does_not_exist(ta_client, t
 def test_duplicate_membership_is_400_naming_user(ta_client, tenant, make_member):
     member = make_member("handler", tenant)
 
-    response = ta_client.post(URL, {"user": str(member.pk), "tenant": str(tenant.pk), "role": "manager"}, format="json")
+    response = ta_client.post(
+        URL, {"user": str(member.pk), "tenant": str(tenant.pk), "role": "manager"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "user" in response.json()
@@ -123,7 +131,9 @@ def test_other_roles_cannot_write_memberships(tenant, make_member, api_client_fo
     colleague = make_member("reporter", tenant)
     membership = Membership.unscoped.get(user=colleague)
 
-    created = client.post(URL, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "reporter"}, format="json")
+    created = client.post(
+        URL, {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "reporter"}, format="json"
+    )
     changed = client.patch(detail(membership), {"role": "manager"}, format="json")
     deleted = client.delete(detail(membership))
 
@@ -143,7 +153,9 @@ def test_tenant_admin_of_a_parent_manages_a_child(ta_client, tenant, make_member
     newcomer = UserFactory()
     MembershipFactory(user=newcomer, tenant=tenant, role="reporter")
 
-    created = ta_client.post(URL, {"user": str(newcomer.pk), "tenant": str(child.pk), "role": "handler"}, format="json")
+    created = ta_client.post(
+        URL, {"user": str(newcomer.pk), "tenant": str(child.pk), "role": "handler"}, format="json"
+    )
     changed = ta_client.patch(detail(membership), {"role": "investigator"}, format="json")
 
     assert created.status_code == 201, created.json()
@@ -160,7 +172,9 @@ def test_tenant_admin_of_a_child_cannot_manage_the_parent(tenant, make_member, a
     membership = Membership.unscoped.get(user=parent_member)
     child_member = make_member("reporter", child)
 
-    created = client.post(URL, {"user": str(child_member.pk), "tenant": str(tenant.pk), "role": "handler"}, format="json")
+    created = client.post(
+        URL, {"user": str(child_member.pk), "tenant": str(tenant.pk), "role": "handler"}, format="json"
+    )
     changed = client.patch(detail(membership), {"role": "manager"}, format="json")
 
     assert created.status_code == 400

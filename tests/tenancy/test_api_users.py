@@ -119,7 +119,9 @@ def test_platform_admin_may_create_an_inactive_user(admin_client):
 )
 def test_weak_passwords_are_rejected_naming_password(admin_client, password):
     response = admin_client.post(
-        URL, {"username": "carolsmith", "email": "carolsmith@example.org", "password": password}, format="json"
+        URL,
+        {"username": "carolsmith", "email": "carolsmith@example.org", "password": password},
+        format="json",
     )
 
     assert response.status_code == 400
@@ -203,7 +205,9 @@ def test_tenant_admin_creates_a_member_of_its_tenant(ta_client, tenant_admin, te
 
 
 def test_tenant_admin_creates_an_outsider(ta_client, tenant_admin, tenant):
-    response = ta_client.post(URL, {"username": "external-investigator", "tenant": str(tenant.pk)}, format="json")
+    response = ta_client.post(
+        URL, {"username": "external-investigator", "tenant": str(tenant.pk)}, format="json"
+    )
 
     assert response.status_code == 201, response.json()
     user = User.objects.get(username="external-investigator")
@@ -219,14 +223,18 @@ def test_tenant_admin_creates_an_outsider(ta_client, tenant_admin, tenant):
 def test_tenant_admin_of_a_parent_creates_members_of_a_child(ta_client, tenant):
     child = TenantFactory(parent=tenant)
 
-    response = ta_client.post(URL, {"username": "gina", "tenant": str(child.pk), "role": "manager"}, format="json")
+    response = ta_client.post(
+        URL, {"username": "gina", "tenant": str(child.pk), "role": "manager"}, format="json"
+    )
 
     assert response.status_code == 201, response.json()
     assert Membership.unscoped.get(user__username="gina").tenant_id == child.pk
 
 
 def test_tenant_admin_cannot_appoint_an_executive(ta_client, tenant):
-    response = ta_client.post(URL, {"username": "hank", "tenant": str(tenant.pk), "role": "executive"}, format="json")
+    response = ta_client.post(
+        URL, {"username": "hank", "tenant": str(tenant.pk), "role": "executive"}, format="json"
+    )
 
     assert response.status_code == 403
     assert not User.objects.filter(username="hank").exists()
@@ -241,7 +249,9 @@ def test_tenant_admin_must_name_a_tenant(ta_client):
 
 
 def test_tenant_admin_cannot_create_members_of_another_tenant(ta_client, other_tenant):
-    response = ta_client.post(URL, {"username": "judy", "tenant": str(other_tenant.pk), "role": "handler"}, format="json")
+    response = ta_client.post(
+        URL, {"username": "judy", "tenant": str(other_tenant.pk), "role": "handler"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "does not exist" in str(response.json()["tenant"])
@@ -252,7 +262,9 @@ def test_tenant_admin_cannot_create_members_of_another_tenant(ta_client, other_t
 def test_other_roles_cannot_create_users(tenant, make_member, api_client_for, role):
     client = api_client_for(make_member(role, tenant))
 
-    response = client.post(URL, {"username": "kim", "tenant": str(tenant.pk), "role": "reporter"}, format="json")
+    response = client.post(
+        URL, {"username": "kim", "tenant": str(tenant.pk), "role": "reporter"}, format="json"
+    )
 
     assert response.status_code == 403
     assert not User.objects.filter(username="kim").exists()
@@ -275,7 +287,9 @@ def test_tenant_admin_cannot_see_or_change_another_tenants_people(ta_client, oth
     stranger = make_member("handler", other_tenant)
 
     assert ta_client.get(detail(stranger)).status_code == 404
-    response = ta_client.patch(detail(stranger), {"is_active": False, "password": STRONG_PASSWORD}, format="json")
+    response = ta_client.patch(
+        detail(stranger), {"is_active": False, "password": STRONG_PASSWORD}, format="json"
+    )
 
     assert response.status_code == 404
     stranger.refresh_from_db()
@@ -327,7 +341,9 @@ def test_an_outsider_sees_only_itself(db, api_client_for):
     assert result_ids(api_client_for(me).get(URL)) == {str(me.pk)}
 
 
-def test_tenant_admin_sees_its_tenants_people_only(ta_client, tenant_admin, tenant, other_tenant, make_member):
+def test_tenant_admin_sees_its_tenants_people_only(
+    ta_client, tenant_admin, tenant, other_tenant, make_member
+):
     child = TenantFactory(parent=tenant)
     member = make_member("handler", tenant)
     child_member = make_member("reporter", child)

@@ -53,7 +53,9 @@ def test_good_credentials_give_a_token_that_works(tenant, make_member):
     assert token.user_id == user.pk
     assert (token.tenant_id, token.role) == (None, "")
     assert not ApiToken.objects.filter(key_hash=body["token"]).exists()
-    assert AuditEntry.unscoped.filter(verb="token.created", target_id=str(token.pk), actor_id=user.pk).exists()
+    assert AuditEntry.unscoped.filter(
+        verb="token.created", target_id=str(token.pk), actor_id=user.pk
+    ).exists()
 
     me = token_client(body["token"]).get(f"/api/v1/users/{user.pk}/")
     assert me.status_code == 200
@@ -101,7 +103,11 @@ def test_an_inactive_user_gets_no_token(tenant, make_member):
 
 @pytest.mark.parametrize(
     ("body", "missing"),
-    [({}, {"username", "password"}), ({"username": "grace"}, {"password"}), ({"password": PASSWORD}, {"username"})],
+    [
+        ({}, {"username", "password"}),
+        ({"username": "grace"}, {"password"}),
+        ({"password": PASSWORD}, {"username"}),
+    ],
 )
 def test_missing_fields_are_named(db, body, missing):
     response = APIClient().post(TOKEN_URL, body, format="json")
@@ -112,7 +118,9 @@ def test_missing_fields_are_named(db, body, missing):
 
 def test_a_service_account_cannot_sign_in_with_a_password(tenant, superuser):
     with transaction.atomic(), activate(access_for(superuser)):
-        user, _, _ = service_account_create(actor=superuser, access=access_for(superuser), tenant=tenant, role="handler", name="siem")
+        user, _, _ = service_account_create(
+            actor=superuser, access=access_for(superuser), tenant=tenant, role="handler", name="siem"
+        )
     user.set_password(PASSWORD)
     user.save()
 
@@ -189,12 +197,16 @@ def test_service_account_token_is_bound_to_its_tenant_and_role(service_account, 
     assert user.is_service_account
     assert not user.has_usable_password()
     assert (token.tenant_id, token.role) == (tenant.pk, "handler")
-    assert list(Membership.unscoped.filter(user=user).values_list("tenant_id", "role")) == [(tenant.pk, "handler")]
+    assert list(Membership.unscoped.filter(user=user).values_list("tenant_id", "role")) == [
+        (tenant.pk, "handler")
+    ]
     response = token_client(key).get("/api/v1/tenants/")
     assert {row["id"] for row in response.json()["results"]} == {str(tenant.pk)}
 
 
-def test_service_account_sees_only_its_tokens_tenant_despite_more_memberships(service_account, tenant, other_tenant):
+def test_service_account_sees_only_its_tokens_tenant_despite_more_memberships(
+    service_account, tenant, other_tenant
+):
     user, _, key = service_account
     parent = TenantFactory()
     Tenant.objects.filter(pk=tenant.pk).update(parent=parent, path=f"{parent.path}{tenant.pk}/")
@@ -234,7 +246,9 @@ def test_service_account_scopes_are_capped_at_the_tokens_role(service_account, t
     # Raising the service account's membership to tenant_admin does not let its handler token manage members.
     Membership.unscoped.filter(user=user, tenant=tenant).update(role="tenant_admin")
     response = token_client(key).post(
-        "/api/v1/memberships/", {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "reporter"}, format="json"
+        "/api/v1/memberships/",
+        {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "reporter"},
+        format="json",
     )
     assert response.status_code == 403
     assert not Membership.unscoped.filter(user=newcomer, tenant=tenant).exists()
@@ -247,7 +261,9 @@ def test_a_tenant_bound_token_of_a_platform_admin_is_capped_too(superuser, tenan
     client = token_client(key)
 
     assert {row["id"] for row in client.get("/api/v1/tenants/").json()["results"]} == {str(tenant.pk)}
-    response = client.post("/api/v1/tenants/", {"name": "X", "slug": "x", "reference_prefix": "XX"}, format="json")
+    response = client.post(
+        "/api/v1/tenants/", {"name": "X", "slug": "x", "reference_prefix": "XX"}, format="json"
+    )
     assert response.status_code == 403
     assert not Tenant.objects.filter(slug="x").exists()
 
@@ -286,7 +302,9 @@ def test_token_auth_needs_no_csrf(tenant, make_member, api_client_for):
     client.handler.enforce_csrf_checks = True
 
     response = client.post(
-        "/api/v1/memberships/", {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}, format="json"
+        "/api/v1/memberships/",
+        {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"},
+        format="json",
     )
 
     assert response.status_code == 201, response.json()
@@ -308,7 +326,9 @@ def test_token_auth_needs_no_csrf(tenant, make_member, api_client_for):
     ],
 )
 def test_unauthenticated_is_401(db, method, path):
-    response = getattr(APIClient(), method)(path, {}, format="json") if method == "post" else APIClient().get(path)
+    response = (
+        getattr(APIClient(), method)(path, {}, format="json") if method == "post" else APIClient().get(path)
+    )
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"

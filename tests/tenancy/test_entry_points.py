@@ -24,7 +24,10 @@ def test_a_tenant_task_sees_exactly_its_tenant(tenant, other_tenant):
     IncidentFactory(tenant=tenant)
     IncidentFactory(tenant=other_tenant)
     IncidentFactory(tenant=other_tenant)
-    assert count_incidents.apply(kwargs={"tenant_id": other_tenant.id}).get() == {"count": 2, "channel": "task"}
+    assert count_incidents.apply(kwargs={"tenant_id": other_tenant.id}).get() == {
+        "count": 2,
+        "channel": "task",
+    }
 
 
 def test_a_tenant_task_refuses_to_run_without_a_tenant(db):

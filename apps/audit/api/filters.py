@@ -1,10 +1,12 @@
 import django_filters
 
 from apps.audit.models import AuditEntry
+from apps.tenancy.api.filters import TenantNarrowingFilter
 
 
 class AuditEntryFilter(django_filters.FilterSet):
     # Declared rather than generated from Meta.fields: generation queries the fail-closed default manager.
+    tenant = TenantNarrowingFilter()
     verb = django_filters.CharFilter()
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()

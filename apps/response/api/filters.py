@@ -3,11 +3,12 @@ from django.contrib.postgres.search import SearchQuery
 
 from apps.response.choices import IncidentStatus, Severity
 from apps.response.models import Incident
+from apps.tenancy.api.filters import TenantNarrowingFilter
 
 
 class IncidentFilter(django_filters.FilterSet):
     # Declared rather than generated from Meta.fields: generation queries the fail-closed default manager.
-    tenant = django_filters.UUIDFilter(field_name="tenant_id")
+    tenant = TenantNarrowingFilter()
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     category = django_filters.UUIDFilter(field_name="category_id")
