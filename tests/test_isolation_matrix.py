@@ -20,6 +20,8 @@ Outsiders (no membership, one guardian grant) and need-to-know incidents have th
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import uuid
 from collections.abc import Callable
@@ -266,6 +268,7 @@ REGISTRY: dict[str, Entry] = {
     ),
     "membership-detail": Entry(MEMBERSHIPS, _pk),
     "incident-list": Entry(INCIDENTS),
+    "incident-export": Entry(INCIDENTS),
     "incident-detail": Entry(INCIDENTS, _pk),
     "incident-transition": Entry(
         INCIDENTS, _pk, write_body=lambda obj, actor: {"to": "investigating", "note": "Taken over"}
@@ -318,6 +321,9 @@ def _random_like(value):
 
 
 def _ids(response) -> set[str]:
+    if response.get("Content-Type", "").startswith("text/csv"):  # exports list the same rows as CSV
+        body = b"".join(response.streaming_content).decode()
+        return {row["id"] for row in csv.DictReader(io.StringIO(body))}
     return {str(row["id"]) for row in response.json()["results"]}
 
 

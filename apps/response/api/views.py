@@ -1,4 +1,6 @@
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -16,6 +18,7 @@ from apps.response.api.serializers import (
     TimelineEntrySerializer,
     TransitionSerializer,
 )
+from apps.response.export import incident_csv_rows
 from apps.tenancy.api.base import AUTHENTICATED, TenantScopedViewSet
 from apps.tenancy.roles import Scope
 
@@ -30,6 +33,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         "create": Scope.INCIDENT_DECLARE,
         "partial_update": AUTHENTICATED,  # a granted outsider may edit; the service decides field by field
         "transition": Scope.INCIDENT_TRANSITION,
+        "export": AUTHENTICATED,
     }
 
     def scoped_queryset(self):
@@ -64,6 +68,17 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
             **serializer.validated_data,
         )
         return Response(self._reloaded(incident))
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR}, filters=True)
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """The filtered incident list as CSV (same filters and visibility as the list)."""
+        incidents = self.filter_queryset(self.get_queryset()).order_by("-declared_at", "-id")
+        # The query is fixed here, inside the tenant context; rows stream from a server-side cursor.
+        rows = incident_csv_rows(incidents.prefetch_related(None).iterator(chunk_size=2000))
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+        return response
 
     @extend_schema(request=TransitionSerializer, responses={200: IncidentSerializer})
     @action(detail=True, methods=["post"])
