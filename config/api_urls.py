@@ -2,13 +2,22 @@
 
 from django.urls import path
 
+from apps.assessment.api.views import AssessmentViewSet
 from apps.audit.api.views import AuditEntryViewSet
+from apps.catalog.api.views import CategoryViewSet
 from apps.core.api.routers import Router
+from apps.reporting.api.views import ReportViewSet
 from apps.response.api.views import (
     IncidentGrantViewSet,
     IncidentViewSet,
     ResponseActionViewSet,
     TimelineViewSet,
+)
+from apps.reviews.api.views import (
+    CorrectiveActionListViewSet,
+    CorrectiveActionViewSet,
+    LessonViewSet,
+    ReviewViewSet,
 )
 from apps.tenancy.api.views import AuthTokenView, MembershipViewSet, TenantViewSet, UserViewSet
 
@@ -18,6 +27,11 @@ router.register("users", UserViewSet, basename="user")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("audit", AuditEntryViewSet, basename="audit")
+router.register("reports", ReportViewSet, basename="report")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("corrective-actions", CorrectiveActionListViewSet, basename="corrective-action")
+router.register("lessons", LessonViewSet, basename="lesson")
 
 incident_grants = IncidentGrantViewSet.as_view({"get": "list", "post": "create"})
 incident_grant = IncidentGrantViewSet.as_view({"delete": "destroy"})
@@ -26,6 +40,11 @@ incident_timeline = TimelineViewSet.as_view({"get": "list", "post": "create"})
 incident_actions = ResponseActionViewSet.as_view({"get": "list", "post": "create"})
 incident_action = ResponseActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 
+report_assessment = AssessmentViewSet.as_view({"get": "list", "post": "create"})
+
+review_actions = CorrectiveActionViewSet.as_view({"get": "list", "post": "create"})
+review_action = CorrectiveActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
+
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("incidents/<str:incident_pk>/grants/", incident_grants, name="incident-grant-list"),
@@ -33,5 +52,8 @@ urlpatterns = [
     path("incidents/<str:incident_pk>/timeline/", incident_timeline, name="incident-timeline-list"),
     path("incidents/<str:incident_pk>/actions/", incident_actions, name="incident-action-list"),
     path("incidents/<str:incident_pk>/actions/<str:pk>/", incident_action, name="incident-action-detail"),
+    path("reviews/<str:review_pk>/actions/", review_actions, name="review-action-list"),
+    path("reviews/<str:review_pk>/actions/<str:pk>/", review_action, name="review-action-detail"),
+    path("reports/<str:report_pk>/assessment/", report_assessment, name="report-assessment-list"),
     *router.urls,
 ]

@@ -3,11 +3,11 @@ from django.contrib import admin
 from apps.response import selectors, services
 from apps.response.choices import GrantPermission
 from apps.response.models import Incident, IncidentUserObjectPermission
-from apps.tenancy.admin_site import ReadOnlyModelAdmin
+from apps.tenancy.admin_site import ReadOnlyModelAdmin, ScopedRelationsMixin
 from apps.tenancy.roles import Scope
 
 
-class IncidentGrantInline(admin.TabularInline):
+class IncidentGrantInline(ScopedRelationsMixin, admin.TabularInline):
     """Need-to-know grants of one incident, managed here rather than on guardian's generic pages."""
 
     model = IncidentUserObjectPermission
@@ -65,14 +65,18 @@ class IncidentAdmin(ReadOnlyModelAdmin):
         """Nothing of the incident itself is saved here."""
 
     def save_formset(self, request, form, formset, change):
+        # Instead of formset.save(): grants go through the services; the lists formset.save() would fill
+        # are set for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for deleted in formset.deleted_forms:
-            if deleted.instance.pk:
+            if not deleted.instance._state.adding:
                 services.incident_revoke(actor=request.user, access=request.access, grant=deleted.instance)
+                formset.deleted_objects.append(deleted.instance)
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
             if inline_form.instance._state.adding:
-                services.incident_grant(
+                grant = services.incident_grant(
                     actor=request.user,
                     access=request.access,
                     incident=form.instance,
@@ -81,3 +85,4 @@ class IncidentAdmin(ReadOnlyModelAdmin):
                         inline_form.cleaned_data["permission"].codename, GrantPermission.VIEW
                     ),
                 )
+                formset.new_objects.append(grant)

@@ -75,6 +75,10 @@ def tenant_update(*, actor, access: Access, tenant: Tenant, **fields) -> Tenant:
     _require(access.has_scope(tenant.id, Scope.TENANT_ADMIN), "You do not administer this tenant.")
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     before = snapshot(tenant, TENANT_FIELDS)
+    # Slug and reference prefix identify the tenant to external systems and in every incident reference.
+    for name in ("slug", "reference_prefix"):
+        if name in fields and fields[name] != getattr(tenant, name):
+            _require(access.is_superuser, f"Only platform administrators change a tenant's {name}.")
     if "parent" in fields:
         _require(access.is_superuser, "Only platform administrators move tenants.")
         parent = fields.pop("parent")
@@ -237,11 +241,14 @@ def _may_administer_user(access: Access, user) -> bool:
         return True
     if user.is_superuser or user.is_staff:
         return False
+    # Only people who belong nowhere else: a tenant admin must not reach (reset the password of) someone
+    # who also holds a role in a tenant it does not manage.
     admin_tenants = access.tenants_with(Scope.MEMBER_ADMIN)
-    return (
-        Membership.unscoped.filter(user=user, tenant_id__in=admin_tenants).exists()
-        or Outsider.unscoped.filter(user=user, tenant_id__in=admin_tenants).exists()
-    )
+    ties = [
+        *Membership.unscoped.filter(user=user).values_list("tenant_id", flat=True),
+        *Outsider.unscoped.filter(user=user).values_list("tenant_id", flat=True),
+    ]
+    return bool(ties) and all(tenant_id in admin_tenants for tenant_id in ties)
 
 
 @transaction.atomic

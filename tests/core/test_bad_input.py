@@ -355,11 +355,6 @@ def test_bad_input_is_a_named_4xx(world, caller, method, path, body, content_typ
     assert Membership.unscoped.count() == memberships_before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apps/response/api/views.py uses django.shortcuts.get_object_or_404, which lets the UUID "
-    "ValidationError through as a 400; rest_framework.generics.get_object_or_404 answers 404",
-)
 @pytest.mark.parametrize("path", ["/api/v1/incidents/xyz/", "/api/v1/incidents/xyz/grants/"])
 def test_non_uuid_incident_ids_are_404(world, path):
     response = world.clients["root"].get(path)

@@ -30,7 +30,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)  # keep the service's reason
     elif isinstance(exc, Conflict):
         exc = ConflictError(str(exc))
     elif isinstance(exc, IntegrityError):

@@ -11,7 +11,3 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the document is nested too deeply.") from None
-
-
-# DRF's defaults with the JSON parser above.
-PARSER_CLASSES = [JSONParser, parsers.FormParser, parsers.MultiPartParser]

@@ -13,7 +13,6 @@ from rest_framework import exceptions, viewsets
 from rest_framework.permissions import BasePermission
 
 from apps.core.api import idempotency
-from apps.core.api.parsers import PARSER_CLASSES
 from apps.tenancy.access import Access, access_for
 from apps.tenancy.context import activate
 from apps.tenancy.models import ApiToken, Tenant
@@ -62,7 +61,6 @@ def narrowed_tenant_ids(access: Access, raw: str) -> frozenset:
 
 class TenantScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [HasActionScope]
-    parser_classes = PARSER_CLASSES
     action_scopes: dict[str, str] = {}
     access: Access
 

@@ -6,7 +6,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from apps.core.api.parsers import PARSER_CLASSES
 from apps.tenancy import selectors, services
 from apps.tenancy.api.base import AUTHENTICATED, PLATFORM_ADMIN, TenantScopedViewSet
 from apps.tenancy.api.filters import MembershipFilter
@@ -148,7 +147,6 @@ class AuthTokenView(views.APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = PARSER_CLASSES
     throttle_classes = [LoginRateThrottle]
 
     @extend_schema(request=TokenRequestSerializer, responses={201: TokenResponseSerializer})
