@@ -36,6 +36,9 @@ class Incident(UUIDModel, TenantScopedModel):
     false_alarm = models.BooleanField(default=False)
     close_rationale = models.TextField(blank=True)
     declared_at = models.DateTimeField()
+    # First time each milestone was reached (kept on reopening): the metrics' time-to-contain and so on.
+    contained_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recovered_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     aware_at = models.DateTimeField(null=True, blank=True)
     classified_major_at = models.DateTimeField(null=True, blank=True)

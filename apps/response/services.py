@@ -243,6 +243,10 @@ def incident_transition(*, actor, access: Access, incident: Incident, to: str, n
     source = incident.status
     incident.status = to
     now = timezone.now()
+    if to in {IncidentStatus.CONTAINED, IncidentStatus.RECOVERED}:
+        milestone = f"{to}_at"
+        if getattr(incident, milestone) is None:
+            setattr(incident, milestone, now)
     if to == IncidentStatus.CLOSED:
         incident.closed_at = now
         incident.false_alarm = transition.verb == "closed_as_false_alarm"
@@ -250,7 +254,17 @@ def incident_transition(*, actor, access: Access, incident: Incident, to: str, n
     elif source == IncidentStatus.CLOSED:
         incident.closed_at = None
         incident.false_alarm = False
-    incident.save(update_fields=["status", "closed_at", "false_alarm", "close_rationale", "updated_at"])
+    incident.save(
+        update_fields=[
+            "status",
+            "contained_at",
+            "recovered_at",
+            "closed_at",
+            "false_alarm",
+            "close_rationale",
+            "updated_at",
+        ]
+    )
     publish(
         verb="incident.transitioned",
         actor=actor,

@@ -238,3 +238,21 @@ def test_response_actions(declare, api_client_for, handler, manager):
     assert [a["title"] for a in h.get(url).json()["results"]] == ["Block sender domain"]
     verbs = [e["verb"] for e in h.get(f"/api/v1/incidents/{incident['id']}/timeline/").json()["results"]]
     assert verbs.count("action.updated") == 2
+
+
+def test_milestones_record_the_first_time_reached(declare, api_client_for, manager):
+    incident = declare()
+    m = api_client_for(manager)
+    for to in ["investigating", "contained"]:
+        _move(m, incident["id"], to)
+    first = m.get(f"/api/v1/incidents/{incident['id']}/").json()["contained_at"]
+    assert first is not None
+    for to in ["recovered"]:
+        _move(m, incident["id"], to)
+    m.patch(f"/api/v1/incidents/{incident['id']}/", {"root_cause": "x"}, format="json")
+    _move(m, incident["id"], "closed")
+    _move(m, incident["id"], "investigating", note="again")
+    _move(m, incident["id"], "contained")
+    again = m.get(f"/api/v1/incidents/{incident['id']}/").json()
+    assert again["contained_at"] == first
+    assert again["recovered_at"] is not None

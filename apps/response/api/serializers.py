@@ -52,6 +52,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "false_alarm",
             "close_rationale",
             "declared_at",
+            "contained_at",
+            "recovered_at",
             "closed_at",
             "aware_at",
             "classified_major_at",
