@@ -6,6 +6,7 @@ from apps.assessment.api.views import AssessmentViewSet
 from apps.audit.api.views import AuditEntryViewSet
 from apps.catalog.api.views import CategoryViewSet
 from apps.core.api.routers import Router
+from apps.insights.api.views import ComplianceReportViewSet, MetricsViewSet
 from apps.reporting.api.views import ReportViewSet
 from apps.response.api.views import (
     IncidentGrantViewSet,
@@ -32,6 +33,8 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("corrective-actions", CorrectiveActionListViewSet, basename="corrective-action")
 router.register("lessons", LessonViewSet, basename="lesson")
+router.register("compliance/iso27001", ComplianceReportViewSet, basename="compliance-iso27001")
+router.register("metrics", MetricsViewSet, basename="metrics")
 
 incident_grants = IncidentGrantViewSet.as_view({"get": "list", "post": "create"})
 incident_grant = IncidentGrantViewSet.as_view({"delete": "destroy"})
