@@ -154,6 +154,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "apps.response.choices.IncidentStatus",
         "ActionStatusEnum": "apps.response.choices.ActionStatus",
+        "ReportStatusEnum": "apps.reporting.choices.ReportStatus",
+        "ReportKindEnum": "apps.reporting.choices.ReportKind",
+        "ReviewStatusEnum": "apps.reviews.choices.ReviewStatus",
+        "CorrectiveActionStatusEnum": "apps.reviews.choices.CorrectiveActionStatus",
+        "CorrectiveActionKindEnum": "apps.reviews.choices.ActionKind",
     },
     # Self-hosted: the docs page loads Swagger UI from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -55,6 +55,14 @@ EXEMPT: dict[str, str] = {
         "Sign-in (username + password -> token) happens before any tenant exists: it reads no tenant-owned "
         "row and takes no object id, so there is nothing of tenant A to reach. Covered by the auth tests."
     ),
+    "compliance-iso27001-list": (
+        "Aggregate figures, no object ids to leak; scoped to the caller's overseen tenants. Covered by "
+        "tests/insights/test_reports.py::test_another_tenants_figures_stay_out."
+    ),
+    "metrics-list": (
+        "Aggregate figures, no object ids to leak; computed by the same tenant scoping as the ISO report. "
+        "Covered by tests/insights/test_reports.py."
+    ),
 }
 
 
@@ -227,6 +235,62 @@ RESPONSE_ACTIONS = Recipe(
 )
 
 
+def _report(tenant: Tenant):
+    from apps.reporting.models import Report
+
+    return Report.unscoped.create(
+        tenant=tenant,
+        reference=f"PROBE-R-{uuid.uuid4().hex[:12]}",
+        kind="event",
+        title="Probe report",
+        occurred_at=timezone.now(),
+        reporter=UserFactory(),
+        channel="api",
+        received_at=timezone.now(),
+    )
+
+
+def _assessment(tenant: Tenant, report):
+    from apps.assessment.models import Assessment
+
+    return Assessment.unscoped.create(
+        tenant=tenant,
+        report=report,
+        decided_by=UserFactory(),
+        decided_at=timezone.now(),
+        decision="not_incident",
+        rationale="Probe",
+    )
+
+
+def _category(tenant: Tenant):
+    from apps.catalog.models import Category
+
+    # "a0-" sorts before the shipped codes, so the tenant's rows are on the first page.
+    return Category.unscoped.create(tenant=tenant, code=f"a0-probe-{uuid.uuid4().hex[:8]}", name="Probe")
+
+
+REPORTS = Recipe(
+    key="report",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: _report(tenant),
+    write_body=lambda obj, actor: {"title": "Taken over"},
+)
+ASSESSMENTS = Recipe(
+    key="report-assessment",
+    witness_role=RoleId.HANDLER,
+    container=lambda tenant: _report(tenant),
+    make=_assessment,
+    write_body=lambda obj, actor: {"decision": "not_incident", "rationale": "Taken over"},
+)
+CATEGORIES = Recipe(
+    key="category",
+    witness_role=RoleId.REPORTER,
+    make=lambda tenant, container: _category(tenant),
+    write_body=lambda obj, actor: {"name": "Taken over"},
+)
+
+
 @dataclass(frozen=True)
 class Entry:
     recipe: Recipe
@@ -246,6 +310,26 @@ def _pk(obj) -> dict:
 
 
 REGISTRY: dict[str, Entry] = {
+    "report-list": Entry(
+        REPORTS,
+        create_body=lambda tenant, actor: {
+            "tenant": str(tenant.pk),
+            "kind": "event",
+            "title": "Planted",
+            "occurred_at": timezone.now().isoformat(),
+        },
+    ),
+    "report-detail": Entry(REPORTS, _pk),
+    "report-assessment-list": Entry(ASSESSMENTS, lambda assessment: {"report_pk": assessment.report_id}),
+    "category-list": Entry(
+        CATEGORIES,
+        create_body=lambda tenant, actor: {
+            "tenant": str(tenant.pk),
+            "code": f"planted-{uuid.uuid4().hex[:8]}",
+            "name": "Planted",
+        },
+    ),
+    "category-detail": Entry(CATEGORIES, _pk),
     "tenant-list": Entry(TENANTS),
     "tenant-detail": Entry(TENANTS, _pk),
     "user-list": Entry(

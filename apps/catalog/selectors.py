@@ -37,3 +37,8 @@ SEVERITY_ORDER = ["P1", "P2", "P3", "P4"]
 
 def is_at_or_above(severity: str, threshold: str) -> bool:
     return SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(threshold)
+
+
+def category_visible() -> QuerySet[Category]:
+    """Every category the caller may read (inactive ones included: admins manage them)."""
+    return Category.objects.all()

@@ -1,0 +1,36 @@
+"""Reads of reports. The reporter sees its own reports; the tenant's queue is for roles that read reports;
+a confidential report's reporter is shown only to the tenant's managers and to the reporter itself."""
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+
+from apps.reporting.models import Report
+from apps.tenancy.access import Access
+from apps.tenancy.context import current_context
+from apps.tenancy.roles import Scope
+
+
+def report_list(*, access: Access) -> QuerySet[Report]:
+    """Every report the caller may see, annotated with `reporter_visible` (whether it may see who filed
+    it). Serializers, exports and the admin show the reporter only where that annotation is true."""
+    tenant_ids = current_context().tenant_ids
+    queue = tenant_ids & access.tenants_with(Scope.REPORT_READ)
+    identity = tenant_ids & access.tenants_with(Scope.REPORTER_IDENTITY)
+    own = Q(reporter_id=access.user_id)  # system access (no user): IS NULL, never true
+    return Report.objects.filter(Q(tenant_id__in=queue) | own).annotate(
+        reporter_visible=Case(
+            When(Q(confidential=False) | Q(tenant_id__in=identity) | own, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def report_get(*, access: Access, report_id) -> Report:
+    """One visible report; another tenant's (or another reporter's, for a plain member) raises
+    Report.DoesNotExist like a missing one."""
+    return report_list(access=access).get(pk=report_id)
+
+
+def report_queue_readable(*, access: Access, report: Report) -> bool:
+    """Whether the caller reads the tenant's queue (and so the decisions), not just its own reports."""
+    return access.has_scope(report.tenant_id, Scope.REPORT_READ)
