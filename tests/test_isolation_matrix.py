@@ -270,6 +270,46 @@ def _category(tenant: Tenant):
     return Category.unscoped.create(tenant=tenant, code=f"a0-probe-{uuid.uuid4().hex[:8]}", name="Probe")
 
 
+def _review(tenant: Tenant, status: str = "draft"):
+    from apps.reviews.models import Review
+
+    return Review.unscoped.create(
+        tenant=tenant,
+        incident=IncidentFactory(tenant=tenant),
+        status=status,
+        root_cause="Unpatched VPN",
+        lessons_learned="Patch edge devices",
+        completed_at=timezone.now() if status == "completed" else None,
+    )
+
+
+def _corrective_action(tenant: Tenant, review):
+    from apps.reviews.models import CorrectiveAction
+
+    return CorrectiveAction.unscoped.create(tenant=tenant, review=review, title="Patch the VPN")
+
+
+REVIEWS = Recipe(
+    key="review",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: _review(tenant),
+    write_body=lambda obj, actor: {"root_cause": "Taken over"},
+)
+REVIEWS_TO_APPROVE = Recipe(
+    key="review-to-approve", witness_role=RoleId.MANAGER, make=lambda tenant, container: _review(tenant)
+)
+LESSONS = Recipe(
+    key="lesson",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: _review(tenant, status="completed"),
+)
+CORRECTIVE_ACTIONS = Recipe(
+    key="corrective-action",
+    witness_role=RoleId.HANDLER,
+    container=lambda tenant: _review(tenant),
+    make=_corrective_action,
+    write_body=lambda obj, actor: {"status": "in_progress"},
+)
 REPORTS = Recipe(
     key="report",
     witness_role=RoleId.HANDLER,
@@ -330,6 +370,15 @@ REGISTRY: dict[str, Entry] = {
         },
     ),
     "category-detail": Entry(CATEGORIES, _pk),
+    "review-list": Entry(REVIEWS),
+    "review-detail": Entry(REVIEWS, _pk),
+    "review-complete": Entry(REVIEWS_TO_APPROVE, _pk, write_body=lambda obj, actor: {}),
+    "review-action-list": Entry(CORRECTIVE_ACTIONS, lambda action: {"review_pk": action.review_id}),
+    "review-action-detail": Entry(
+        CORRECTIVE_ACTIONS, lambda action: {"review_pk": action.review_id, "pk": action.pk}
+    ),
+    "corrective-action-list": Entry(CORRECTIVE_ACTIONS),
+    "lesson-list": Entry(LESSONS),
     "tenant-list": Entry(TENANTS),
     "tenant-detail": Entry(TENANTS, _pk),
     "user-list": Entry(

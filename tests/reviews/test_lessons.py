@@ -100,7 +100,7 @@ def test_results_page_without_counting(tenant, handler, api_client_for):
             incident=IncidentFactory(tenant=tenant), lessons_learned=f"Phishing drill number {n}"
         )
     client = api_client_for(handler)
-    first = client.get("/api/v1/lessons/", {"q": "phishing", "limit": 2}).json()
+    first = client.get("/api/v1/lessons/", {"q": "phishing", "page_size": 2}).json()
     assert len(first["results"]) == 2
     assert "count" not in first
     assert first["previous"] is None

@@ -151,8 +151,9 @@ class CorrectiveActionListViewSet(mixins.ListModelMixin, TenantScopedViewSet):
 class RankedPagination(pagination.LimitOffsetPagination):
     """Search hits come best first, so they page by offset; no COUNT(*): one query per page."""
 
-    default_limit = 20
-    max_limit = 100
+    default_limit = 50  # as the other lists
+    limit_query_param = "page_size"  # the same parameter name as the cursor-paginated lists
+    max_limit = 200
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
