@@ -16,3 +16,6 @@ REGIME_CODES = [
     *("pci-mastercard", "pci-dss", "eidas", "eidas-qtsp", "au-ndb", "pipeda", "pdpa-sg", "cert-in"),
     *("dpdp-in", "lgpd"),
 ]
+# They join an incident's regimes when it is a personal-data breach (domain.md); the others (sector
+# regimes) join when a manager classifies the incident under them.
+DATA_PROTECTION_REGIMES = frozenset({"gdpr", "uk-gdpr", "lgpd", "pdpa-sg", "pipeda", "au-ndb", "hipaa"})

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.catalog.choices import REGIME_CODES
+from apps.catalog.choices import DATA_PROTECTION_REGIMES, REGIME_CODES
 from apps.catalog.models import Category
 from apps.catalog.selectors import is_at_or_above, severity_for, severity_matrix_for
 from apps.core.errors import Conflict
@@ -58,6 +58,12 @@ def _validate_regimes(regimes) -> list[str]:
     if unknown:
         raise ValidationError({"regimes": [f"Unknown regime code(s): {', '.join(unknown)}."]})
     return sorted(set(regimes))
+
+
+def _data_protection_regimes_of(tenant: Tenant) -> set[str]:
+    """The data-protection regimes the tenant is subject to (its settings' `regimes`): they join an
+    incident when it is flagged as a personal-data breach (domain.md, "Which regimes apply")."""
+    return set(tenant.settings.get("regimes", [])) & DATA_PROTECTION_REGIMES
 
 
 def _escalate_if_needed(*, actor, incident: Incident) -> None:
@@ -160,10 +166,17 @@ def _may_edit(access: Access, incident: Incident, names: set[str], *, granted_ch
 
 @transaction.atomic
 def incident_update(
-    *, actor, access: Access, incident: Incident, granted_change: bool = False, **fields
+    *,
+    actor,
+    access: Access,
+    incident: Incident,
+    granted_change: bool = False,
+    rationale: str = "",
+    **fields,
 ) -> Incident:
     """Edit an incident's fields. Status never changes here (see incident_transition); a closed incident's
-    own fields are frozen."""
+    own fields are frozen. Adding or removing a regime is the notifiability decision (A.5.25): it needs a
+    `rationale`, which is recorded with the change."""
     _may_edit(access, incident, set(fields), granted_change=granted_change)
     incident = _lock(incident.pk)
     if incident.status == IncidentStatus.CLOSED:
@@ -172,6 +185,11 @@ def incident_update(
     team = fields.pop("team", None)
     if "regimes" in fields:
         fields["regimes"] = _validate_regimes(fields["regimes"])
+        if set(fields["regimes"]) != set(incident.regimes) and not rationale.strip():
+            raise ValidationError({"rationale": ["Adding or removing a regime needs a rationale."]})
+    if fields.get("personal_data_breach") and not incident.personal_data_breach:
+        joining = _data_protection_regimes_of(incident.tenant) - set(fields.get("regimes", incident.regimes))
+        fields["regimes"] = sorted(set(fields.get("regimes", incident.regimes)) | joining)
     for name, value in fields.items():
         setattr(incident, name, value)
     if {"impact", "urgency"} & set(fields):
@@ -192,6 +210,7 @@ def incident_update(
         tenant_id=incident.tenant_id,
         incident_id=incident.pk,
         changes=changes,
+        data={"rationale": rationale} if rationale else None,
     )
     if set(changes) & set(CLOCK_ANCHORS + FLAGS):
         publish(
@@ -201,6 +220,7 @@ def incident_update(
             tenant_id=incident.tenant_id,
             incident_id=incident.pk,
             changes={name: value for name, value in changes.items() if name in CLOCK_ANCHORS + FLAGS},
+            data={"rationale": rationale} if rationale else None,
         )
     if "severity" in changes:
         _escalate_if_needed(actor=actor, incident=incident)

@@ -205,18 +205,41 @@ def test_flags_and_clock_anchors_are_managers_and_audited(declare, api_client_fo
     assert (
         api_client_for(handler).patch(url, {"personal_data_breach": True}, format="json").status_code == 403
     )
-    response = api_client_for(manager).patch(
+    m = api_client_for(manager)
+    no_reason = m.patch(url, {"regimes": ["nis2"]}, format="json")
+    assert no_reason.status_code == 400
+    assert "rationale" in no_reason.json()
+    response = m.patch(
         url,
-        {"personal_data_breach": True, "aware_at": "2026-11-20T08:00:00+01:00", "regimes": ["gdpr"]},
+        {
+            "personal_data_breach": True,
+            "aware_at": "2026-11-20T08:00:00+01:00",
+            "regimes": ["nis2"],
+            "rationale": "Significant: 2 days of outage of an essential service",
+        },
         format="json",
     )
     assert response.status_code == 200
     assert response.json()["aware_at"] == "2026-11-20T07:00:00Z"
     flags = AuditEntry.unscoped.get(incident_id=incident["id"], verb="incident.flags_changed")
     assert set(flags.changes) == {"personal_data_breach", "aware_at", "regimes"}
-    bad = api_client_for(manager).patch(url, {"regimes": ["gdpr", "made-up"]}, format="json")
+    assert flags.data["rationale"].startswith("Significant")
+    bad = m.patch(url, {"regimes": ["gdpr", "made-up"], "rationale": "x"}, format="json")
     assert bad.status_code == 400
     assert "regimes" in bad.json()
+
+
+def test_a_personal_data_breach_brings_the_tenants_data_protection_regimes(
+    declare, api_client_for, manager, tenant
+):
+    tenant.settings = {"regimes": ["gdpr", "nis2"]}
+    tenant.save(update_fields=["settings"])
+    incident = declare()
+    response = api_client_for(manager).patch(
+        f"/api/v1/incidents/{incident['id']}/", {"personal_data_breach": True}, format="json"
+    )
+    # GDPR joins by itself; NIS2 is a sector regime that joins only by a manager's classification.
+    assert response.json()["regimes"] == ["gdpr"]
 
 
 def test_response_actions(declare, api_client_for, handler, manager):

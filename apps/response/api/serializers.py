@@ -112,6 +112,9 @@ class IncidentUpdateSerializer(StrictSerializer):
     classified_major_at = serializers.DateTimeField(required=False, allow_null=True)
     materiality_determined_at = serializers.DateTimeField(required=False, allow_null=True)
     discovered_at = serializers.DateTimeField(required=False, allow_null=True)
+    rationale = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, help_text="Why regimes were added or removed."
+    )
 
 
 class TransitionSerializer(StrictSerializer):
