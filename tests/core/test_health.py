@@ -15,13 +15,12 @@ def test_readyz_checks_the_real_database_and_broker(db):
     assert response.json()["checks"] == {"database": True, "broker": True}
 
 
-def test_readyz_is_503_when_the_broker_is_unreachable(db, unused_tcp_port):
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = f"redis://127.0.0.1:{unused_tcp_port}/0"
-    try:
-        response = Client().get("/readyz")
-    finally:
-        celery_app.conf.broker_url = original
+def test_readyz_is_503_when_the_broker_is_unreachable(db, unused_tcp_port, monkeypatch):
+    unreachable = f"redis://127.0.0.1:{unused_tcp_port}/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    monkeypatch.setitem(celery_app.conf, "broker_url", unreachable)
+    response = Client().get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "not ready", "checks": {"database": True, "broker": False}}
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _test_database_url() -> str:
     db = connection.settings_dict
-    host = db.get("HOST") or ""
+    # A unix-socket URL (the embedded PostgreSQL) leaves HOST empty and puts the socket in OPTIONS.
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
     credentials = f"{quote(db.get('USER') or '')}:{quote(db.get('PASSWORD') or '')}"
     if host.startswith("/"):  # unix socket (the embedded PostgreSQL)
         return f"postgresql://{credentials}@/{db['NAME']}?host={quote(host)}"
