@@ -14,6 +14,7 @@ from apps.assessment.models import Assessment
 from apps.catalog.models import Category
 from apps.catalog.selectors import severity_for
 from apps.core.events import diff, publish, snapshot
+from apps.core.validation import validate
 from apps.reporting.choices import ReportStatus
 from apps.reporting.models import Report
 from apps.response.models import Incident
@@ -152,7 +153,7 @@ def assessment_record(
         incident=incident,
         incident_opened=opened,
     )
-    assessment.full_clean(validate_unique=False, validate_constraints=False)
+    validate(assessment)
     assessment.save(force_insert=True)
 
     before = snapshot(report, REPORT_TRIAGE_FIELDS)

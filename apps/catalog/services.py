@@ -7,6 +7,7 @@ from django.db import transaction
 
 from apps.catalog.models import Category
 from apps.core.events import diff, publish, snapshot
+from apps.core.validation import validate
 from apps.tenancy.access import Access
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import Scope
@@ -53,7 +54,7 @@ def category_create(
         raise ValidationError({"code": ["This tenant already has a category with this code."]})
     _check_parent(tenant.id, parent)
     category = Category(tenant=tenant, code=code, name=name, description=description, parent=parent)
-    category.full_clean(validate_unique=False, validate_constraints=False)
+    validate(category)
     category.save(force_insert=True)
     publish(
         verb="category.created",
@@ -78,7 +79,7 @@ def category_update(*, actor, access: Access, category: Category, **fields) -> C
         _check_parent(category.tenant_id, fields["parent"], category)
     for name, value in fields.items():
         setattr(category, name, value)
-    category.full_clean(validate_unique=False, validate_constraints=False)
+    validate(category)
     category.save()
     changes = diff(category, before, CATEGORY_FIELDS)
     if changes:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.core.events import diff, publish
 from apps.core.origin import Origin, current_origin, origin_as
+from apps.core.validation import validate
 from apps.reporting.choices import ReportChannel, ReportKind, ReportStatus
 from apps.reporting.models import Report
 from apps.tenancy.access import Access
@@ -94,7 +95,7 @@ def report_create(
         received_at=now,
         acknowledged_at=now,
     )
-    report.full_clean(validate_unique=False, validate_constraints=False)
+    validate(report)
     report.save(force_insert=True)
     # The request's address and user agent identify a person as well as a name does.
     origin = Origin(channel=current_origin().channel) if confidential else current_origin()

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.events import diff, publish, snapshot
+from apps.core.validation import validate
 from apps.response.choices import ACTION_TRANSITIONS, ActionStatus
 from apps.response.models import Incident, ResponseAction
 from apps.tenancy.access import Access
@@ -39,7 +40,7 @@ def action_create(
         due_at=due_at,
         created_by=actor,
     )
-    action.full_clean(validate_unique=False, validate_constraints=False)
+    validate(action)
     action.save(force_insert=True)
     publish(
         verb="action.created",
@@ -65,7 +66,7 @@ def action_update(*, actor, access: Access, action: ResponseAction, **fields) ->
         action.completed_at = timezone.now() if status == ActionStatus.DONE else None
     for name, value in fields.items():
         setattr(action, name, value)
-    action.full_clean(validate_unique=False, validate_constraints=False)
+    validate(action)
     action.save()
     changes = diff(action, before, ACTION_FIELDS)
     if changes:

@@ -8,6 +8,7 @@ from apps.catalog.models import Category
 from apps.catalog.selectors import is_at_or_above, severity_for, severity_matrix_for
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
+from apps.core.validation import validate
 from apps.response.choices import GrantPermission, IncidentStatus
 from apps.response.lifecycle import blocker, targets_from, transition_for
 from apps.response.models import Incident, IncidentTeamMember, IncidentUserObjectPermission
@@ -130,7 +131,7 @@ def incident_declare(
         # When the organisation became aware: the decision time unless stated (GDPR/NIS2 clocks run from it).
         aware_at=aware_at or now,
     )
-    incident.full_clean(validate_unique=False, validate_constraints=False)
+    validate(incident)
     incident.save(force_insert=True)
     publish(
         verb="incident.declared",
@@ -196,7 +197,7 @@ def incident_update(
         incident.severity = severity_for(
             tenant_id=incident.tenant_id, impact=incident.impact, urgency=incident.urgency
         )
-    incident.full_clean(validate_unique=False, validate_constraints=False)
+    validate(incident)
     incident.save()
     changes = diff(incident, before, INCIDENT_FIELDS)
     if team is not None:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
+from apps.core.validation import validate
 from apps.response.models import Incident
 from apps.reviews.choices import (
     CORRECTIVE_ACTION_TRANSITIONS,
@@ -66,7 +67,7 @@ def review_create(*, actor, access: Access, incident: Incident, **texts) -> Revi
     if Review.unscoped.filter(incident_id=incident.pk).exists():
         raise ValidationError({"incident": ["This incident already has a review."]})
     review = Review(tenant_id=incident.tenant_id, incident=incident, created_by=actor, **texts)
-    review.full_clean(validate_unique=False, validate_constraints=False)
+    validate(review)
     review.save(force_insert=True)
     publish(
         verb="review.created",
@@ -94,7 +95,7 @@ def review_update(*, actor, access: Access, review: Review, **texts) -> Review:
     before = snapshot(review, REVIEW_TEXT_FIELDS)
     for name, value in texts.items():
         setattr(review, name, value)
-    review.full_clean(validate_unique=False, validate_constraints=False)
+    validate(review)
     review.save()
     changes = diff(review, before, REVIEW_TEXT_FIELDS)
     if changes:
@@ -174,7 +175,7 @@ def corrective_action_create(
         due_at=due_at,
         created_by=actor,
     )
-    action.full_clean(validate_unique=False, validate_constraints=False)
+    validate(action)
     action.save(force_insert=True)
     publish(
         verb="corrective_action.created",
@@ -245,7 +246,7 @@ def corrective_action_update(
         if status in (CorrectiveActionStatus.OPEN, CorrectiveActionStatus.IN_PROGRESS):
             action.completed_at = None
         action.status = status
-    action.full_clean(validate_unique=False, validate_constraints=False)
+    validate(action)
     action.save()
     changes = diff(action, before, ACTION_FIELDS)
     if changes:
