@@ -9,7 +9,7 @@ from functools import reduce
 from django.db.models import Q
 
 from apps.tenancy.models import ApiToken, Membership, Tenant
-from apps.tenancy.roles import ALL_SCOPES, ROLES, scopes_of
+from apps.tenancy.roles import PLATFORM_SCOPES, ROLES, scopes_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Access:
     @classmethod
     def system(cls, tenant_ids) -> Access:
         """For Celery tasks and commands acting for the platform inside the given tenants."""
-        return cls(user_id=None, scopes_by_tenant=dict.fromkeys(tenant_ids, ALL_SCOPES))
+        return cls(user_id=None, scopes_by_tenant=dict.fromkeys(tenant_ids, PLATFORM_SCOPES))
 
 
 def access_for(user, token: ApiToken | None = None) -> Access:
@@ -49,7 +49,7 @@ def access_for(user, token: ApiToken | None = None) -> Access:
     if user.is_superuser and (token is None or token.tenant_id is None):
         tenant_ids = Tenant.objects.values_list("id", flat=True)
         return Access(
-            user_id=user.pk, scopes_by_tenant=dict.fromkeys(tenant_ids, ALL_SCOPES), is_superuser=True
+            user_id=user.pk, scopes_by_tenant=dict.fromkeys(tenant_ids, PLATFORM_SCOPES), is_superuser=True
         )
 
     memberships = Membership.unscoped.filter(user=user).values_list("tenant_id", "tenant__path", "role")

@@ -119,6 +119,9 @@ ROLES: dict[str, Role] = {
 }
 
 ALL_SCOPES: frozenset[str] = frozenset().union(*(role.scopes for role in ROLES.values()))
+# Platform administrators and system jobs hold every scope but one: a confidential reporter's identity
+# is for the managers of that tenant only (ISO 27001 A.6.8), not for whoever runs the platform.
+PLATFORM_SCOPES: frozenset[str] = ALL_SCOPES - {Scope.REPORTER_IDENTITY}
 
 # A tenant admin manages members and roles of its tenant, but may not make executives (senior management
 # oversight is appointed by platform administrators).

@@ -229,6 +229,11 @@ def test_a_confidential_reporter_is_hidden_from_the_queue(
     assert client.get(f"/api/v1/reports/{confidential['id']}/").json()["reporter"] is None
 
 
+def test_platform_administrators_do_not_see_a_confidential_reporter(confidential, api_client_for, superuser):
+    client = api_client_for(superuser)
+    assert client.get(f"/api/v1/reports/{confidential['id']}/").json()["reporter"] is None
+
+
 def test_the_reporter_stays_hidden_from_executives(confidential, api_client_for, executive):
     client = api_client_for(executive)
     assert _ids(client.get("/api/v1/reports/")) == []
