@@ -4,9 +4,11 @@ from django.urls import path
 
 from apps.assessment.api.views import AssessmentViewSet
 from apps.audit.api.views import AuditEntryViewSet
-from apps.catalog.api.views import CategoryViewSet
+from apps.catalog.api.views import CategoryViewSet, RegimeViewSet
 from apps.core.api.routers import Router
+from apps.evidence.api.views import CustodyViewSet, EvidencePackageViewSet, EvidenceViewSet
 from apps.insights.api.views import ComplianceReportViewSet, MetricsViewSet
+from apps.notifications.api.views import AuthorityViewSet, ObligationViewSet
 from apps.reporting.api.views import ReportViewSet
 from apps.response.api.views import (
     IncidentGrantViewSet,
@@ -30,11 +32,15 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("reports", ReportViewSet, basename="report")
 router.register("categories", CategoryViewSet, basename="category")
+router.register("regimes", RegimeViewSet, basename="regime")
+router.register("obligations", ObligationViewSet, basename="obligation")
+router.register("authorities", AuthorityViewSet, basename="authority")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("corrective-actions", CorrectiveActionListViewSet, basename="corrective-action")
 router.register("lessons", LessonViewSet, basename="lesson")
 router.register("compliance/iso27001", ComplianceReportViewSet, basename="compliance-iso27001")
 router.register("metrics", MetricsViewSet, basename="metrics")
+router.register("evidence", EvidenceViewSet, basename="evidence")
 
 incident_grants = IncidentGrantViewSet.as_view({"get": "list", "post": "create"})
 incident_grant = IncidentGrantViewSet.as_view({"delete": "destroy"})
@@ -42,6 +48,9 @@ incident_grant = IncidentGrantViewSet.as_view({"delete": "destroy"})
 incident_timeline = TimelineViewSet.as_view({"get": "list", "post": "create"})
 incident_actions = ResponseActionViewSet.as_view({"get": "list", "post": "create"})
 incident_action = ResponseActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
+
+evidence_custody = CustodyViewSet.as_view({"get": "list", "post": "create"})
+incident_evidence_package = EvidencePackageViewSet.as_view({"get": "package"})
 
 report_assessment = AssessmentViewSet.as_view({"get": "list", "post": "create"})
 
@@ -55,6 +64,12 @@ urlpatterns = [
     path("incidents/<str:incident_pk>/timeline/", incident_timeline, name="incident-timeline-list"),
     path("incidents/<str:incident_pk>/actions/", incident_actions, name="incident-action-list"),
     path("incidents/<str:incident_pk>/actions/<str:pk>/", incident_action, name="incident-action-detail"),
+    path("evidence/<str:evidence_pk>/custody/", evidence_custody, name="evidence-custody-list"),
+    path(
+        "incidents/<str:incident_pk>/evidence-package/",
+        incident_evidence_package,
+        name="incident-evidence-package",
+    ),
     path("reviews/<str:review_pk>/actions/", review_actions, name="review-action-list"),
     path("reviews/<str:review_pk>/actions/<str:pk>/", review_action, name="review-action-detail"),
     path("reports/<str:report_pk>/assessment/", report_assessment, name="report-assessment-list"),

@@ -118,7 +118,23 @@ MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Evidence bytes, content-addressed and never rewritten (apps/evidence). Any Django storage works, e.g.
+    # an S3-compatible bucket with django-storages (README, "Evidence storage").
+    "evidence": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "evidence")},
+    },
 }
+# Uploads stream to disk chunk by chunk (never held in memory). Evidence is spooled under VAR_DIR (created on
+# demand; the same file system as the default evidence storage, so storing it is a rename, and never a
+# memory-backed /tmp). Non-file form fields stay capped at Django's default 2.5 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+EVIDENCE_UPLOAD_TEMP_DIR = env_str("EVIDENCE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024**3)
+# The integrity sweep: items re-hashed per batch, and at most this many per beat run (it resumes there).
+EVIDENCE_SWEEP_BATCH = env_int("EVIDENCE_SWEEP_BATCH", 50)
+EVIDENCE_SWEEP_MAX_PER_RUN = env_int("EVIDENCE_SWEEP_MAX_PER_RUN", 1000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -159,6 +175,10 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "apps.reviews.choices.ReviewStatus",
         "CorrectiveActionStatusEnum": "apps.reviews.choices.CorrectiveActionStatus",
         "CorrectiveActionKindEnum": "apps.reviews.choices.ActionKind",
+        "AuthorityKindEnum": "apps.notifications.choices.AuthorityKind",
+        "ObligationStatusEnum": "apps.notifications.choices.ObligationStatus",
+        "RegimeStepUnitEnum": "apps.catalog.choices.StepUnit",
+        "RegimeStepScopeEnum": "apps.catalog.choices.StepScope",
     },
     # Self-hosted: the docs page loads Swagger UI from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -187,6 +207,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "audit-record-chain-heads": {"task": "apps.audit.tasks.audit_record_chain_heads", "schedule": 24 * 3600},
     "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 3600},
+    "evidence-integrity-sweep": {"task": "apps.evidence.tasks.evidence_integrity_sweep", "schedule": 3600},
 }
 
 IDEMPOTENCY_TTL_HOURS = 24

@@ -20,6 +20,19 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _evidence_storage(settings, tmp_path):
+    """Each test stores evidence (and spools uploads) in its own directory, never in $VAR_DIR."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence")},
+        },
+    }
+    settings.EVIDENCE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle counters live in Redis; tests must not inherit each other's.
     from django.core.cache import cache

@@ -2,6 +2,7 @@
 request, so it must not need (or hide a missing) tenant context."""
 
 import itertools
+import uuid
 
 import factory
 from django.contrib.auth import get_user_model
@@ -75,3 +76,51 @@ class IncidentFactory(UnscopedFactory):
     title = factory.Sequence(lambda n: f"Incident {n}")
     declared_at = factory.LazyFunction(timezone.now)
     severity = "P3"
+
+
+def make_evidence(
+    incident=None, *, report=None, content: bytes | None = None, name: str = "capture.log", **fields
+):
+    """An evidence item with its bytes really stored (content-addressed) and its `collected` custody entry,
+    written directly (no request, no events): fixtures for reads, downloads, verification and packages."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from apps.evidence.files import evidence_storage, storage_key_for
+    from apps.evidence.models import CustodyEvent, Evidence
+
+    owner = incident or report
+    content = content if content is not None else f"evidence {uuid.uuid4()}\n".encode()
+    sha256 = hashlib.sha256(content).hexdigest()
+    key = storage_key_for(tenant_id=owner.tenant_id, sha256=sha256)
+    if not evidence_storage().exists(key):
+        key = evidence_storage().save(key, ContentFile(content))
+    collector = fields.pop("collected_by", None) or UserFactory()
+    now = timezone.now()
+    evidence = Evidence.unscoped.create(
+        tenant_id=owner.tenant_id,
+        incident=incident,
+        report=report,
+        sha256=sha256,
+        size=len(content),
+        storage_key=key,
+        original_name=name,
+        source="host",
+        method="log_export",
+        collected_by=collector,
+        collected_at=now,
+        uploaded_by=collector,
+        uploaded_at=now,
+        **fields,
+    )
+    CustodyEvent.unscoped.create(
+        tenant_id=owner.tenant_id,
+        evidence=evidence,
+        action="collected",
+        at=now,
+        actor=collector,
+        actor_repr=collector.get_username(),
+        to_holder=collector.get_username(),
+    )
+    return evidence

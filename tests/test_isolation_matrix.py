@@ -44,7 +44,7 @@ from apps.tenancy.api.base import AUTHENTICATED, TenantScopedViewSet
 from apps.tenancy.context import activate
 from apps.tenancy.models import Membership, Tenant
 from apps.tenancy.roles import ROLES, RoleId
-from tests.factories import IncidentFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.factories import IncidentFactory, MembershipFactory, TenantFactory, UserFactory, make_evidence
 
 API_PREFIX = "api/v1/"
 SAFE_METHODS = {"get", "head", "options"}
@@ -331,6 +331,103 @@ CATEGORIES = Recipe(
 )
 
 
+def _regime(tenant: Tenant):
+    from apps.catalog.models import Regime
+
+    # "a0-" sorts before the shipped codes, so the tenant's rows are on the first page.
+    return Regime.unscoped.create(tenant=tenant, code=f"a0-probe-{uuid.uuid4().hex[:8]}", name="Probe")
+
+
+def _obligation(tenant: Tenant):
+    from datetime import timedelta
+
+    from apps.catalog.models import RegimeStep
+    from apps.notifications.models import Obligation
+
+    step = RegimeStep.unscoped.get(tenant=None, code="GDPR-2")
+    incident = IncidentFactory(tenant=tenant, regimes=["gdpr"], aware_at=timezone.now())
+    return Obligation.unscoped.create(
+        tenant=tenant,
+        incident=incident,
+        regime="gdpr",
+        step=step,
+        notice=step.notice,
+        recipient="Supervisory authority",
+        clock_started_at=incident.aware_at,
+        due_at=incident.aware_at + timedelta(hours=72),
+    )
+
+
+def _authority(tenant: Tenant):
+    from apps.notifications.models import Authority
+
+    return Authority.unscoped.create(tenant=tenant, kind="csirt", name="Probe CSIRT", jurisdiction="FR")
+
+
+REGIMES = Recipe(
+    key="regime",
+    witness_role=RoleId.REPORTER,
+    make=lambda tenant, container: _regime(tenant),
+    write_body=lambda obj, actor: {"name": "Taken over", "enabled": False},
+)
+OBLIGATIONS = Recipe(
+    key="obligation",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: _obligation(tenant),
+    write_body=lambda obj, actor: {"reference": "Taken over", "summary": "Planted"},
+)
+OBLIGATIONS_TO_WAIVE = Recipe(
+    key="obligation-to-waive",
+    witness_role=RoleId.MANAGER,
+    make=lambda tenant, container: _obligation(tenant),
+    write_body=lambda obj, actor: {"rationale": "Taken over"},
+)
+AUTHORITIES = Recipe(
+    key="authority",
+    witness_role=RoleId.REPORTER,
+    make=lambda tenant, container: _authority(tenant),
+    write_body=lambda obj, actor: {"name": "Taken over"},
+)
+
+
+def _custody_event(tenant: Tenant, evidence):
+    from apps.evidence.models import CustodyEvent
+
+    return CustodyEvent.unscoped.create(
+        tenant=tenant,
+        evidence=evidence,
+        action="sealed",
+        at=timezone.now(),
+        actor_repr="probe",
+        to_holder="Evidence locker",
+    )
+
+
+EVIDENCE = Recipe(
+    key="evidence",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: make_evidence(IncidentFactory(tenant=tenant)),
+)
+EVIDENCE_TO_VERIFY = Recipe(
+    key="evidence-to-verify",
+    witness_role=RoleId.INVESTIGATOR,
+    make=lambda tenant, container: make_evidence(IncidentFactory(tenant=tenant)),
+)
+CUSTODY = Recipe(
+    key="evidence-custody",
+    witness_role=RoleId.HANDLER,
+    container=lambda tenant: make_evidence(IncidentFactory(tenant=tenant)),
+    make=_custody_event,
+    # The attack that matters: an investigator of B writing into the custody log of A's evidence.
+    write_body=lambda obj, actor: {"action": "transferred", "from_holder": "A", "to_holder": "B"},
+)
+EVIDENCE_PACKAGES = Recipe(
+    key="evidence-package",
+    witness_role=RoleId.INVESTIGATOR,
+    make=lambda tenant, container: make_evidence(IncidentFactory(tenant=tenant)),
+)
+
+
 @dataclass(frozen=True)
 class Entry:
     recipe: Recipe
@@ -370,6 +467,29 @@ REGISTRY: dict[str, Entry] = {
         },
     ),
     "category-detail": Entry(CATEGORIES, _pk),
+    "regime-list": Entry(
+        REGIMES,
+        create_body=lambda tenant, actor: {
+            "tenant": str(tenant.pk),
+            "code": f"planted-{uuid.uuid4().hex[:8]}",
+            "name": "Planted",
+        },
+    ),
+    "regime-detail": Entry(REGIMES, _pk),
+    "obligation-list": Entry(OBLIGATIONS),
+    "obligation-detail": Entry(OBLIGATIONS, _pk),
+    "obligation-submit": Entry(OBLIGATIONS, _pk),
+    "obligation-waive": Entry(OBLIGATIONS_TO_WAIVE, _pk),
+    "authority-list": Entry(
+        AUTHORITIES,
+        create_body=lambda tenant, actor: {
+            "tenant": str(tenant.pk),
+            "kind": "csirt",
+            "name": "Planted",
+            "jurisdiction": "FR",
+        },
+    ),
+    "authority-detail": Entry(AUTHORITIES, _pk),
     "review-list": Entry(REVIEWS),
     "review-detail": Entry(REVIEWS, _pk),
     "review-complete": Entry(REVIEWS_TO_APPROVE, _pk, write_body=lambda obj, actor: {}),
@@ -413,6 +533,14 @@ REGISTRY: dict[str, Entry] = {
     ),
     "audit-list": Entry(AUDIT_ENTRIES),
     "audit-detail": Entry(AUDIT_ENTRIES, _pk),
+    "evidence-list": Entry(EVIDENCE),
+    "evidence-detail": Entry(EVIDENCE, _pk),
+    "evidence-download": Entry(EVIDENCE, _pk),
+    "evidence-verify": Entry(EVIDENCE_TO_VERIFY, _pk),
+    "evidence-custody-list": Entry(CUSTODY, lambda event: {"evidence_pk": event.evidence_id}),
+    "incident-evidence-package": Entry(
+        EVIDENCE_PACKAGES, lambda evidence: {"incident_pk": evidence.incident_id}
+    ),
     "incident-grant-list": Entry(INCIDENT_GRANTS, lambda grant: {"incident_pk": grant.content_object_id}),
     "incident-grant-detail": Entry(
         INCIDENT_GRANTS, lambda grant: {"incident_pk": grant.content_object_id, "pk": grant.pk}

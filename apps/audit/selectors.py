@@ -1,7 +1,8 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
 
 from apps.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
 from apps.tenancy.access import Access
@@ -53,3 +54,89 @@ def audit_chains() -> list[str]:
     chains = set(AuditEntry.unscoped.values_list("chain", flat=True).distinct())
     chains |= set(AuditChainHead.objects.values_list("chain", flat=True).distinct())
     return sorted(chains)
+
+
+# --------------------------------------------------------------------------------------------------
+# Extracts: one incident's rows of its tenant's chain, verifiable on their own (evidence packages)
+# --------------------------------------------------------------------------------------------------
+
+
+def _extract_row(entry: AuditEntry) -> dict:
+    return {
+        "id": entry.id,
+        "chain": entry.chain,
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "tenant": str(entry.tenant_id) if entry.tenant_id else None,
+        "actor_id": str(entry.actor_id) if entry.actor_id else None,
+        "actor_repr": entry.actor_repr,
+        "verb": entry.verb,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "target_repr": entry.target_repr,
+        "incident_id": str(entry.incident_id) if entry.incident_id else None,
+        "changes": entry.changes,
+        "data": entry.data,
+        "channel": entry.channel,
+        "ip": entry.ip,
+        "user_agent": entry.user_agent,
+        "confidential": entry.confidential,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def audit_incident_extract(*, tenant_id, incident_id) -> Iterator[dict]:
+    """The segment of the tenant's chain from the incident's first row to its last, in order: the
+    incident's rows in full, every other row as a link only (`seq`, `prev_hash`, `hash`, `redacted`), so
+    the extract's chain verifies on its own and a dropped or edited row shows, while other incidents'
+    rows reveal nothing. Read-only; a server-side cursor keeps memory flat."""
+    chain = str(tenant_id)
+    ours = AuditEntry.unscoped.filter(chain=chain, incident_id=incident_id)
+    bounds = ours.aggregate(first=Min("seq"), last=Max("seq"))
+    if bounds["first"] is None:
+        return
+    segment = AuditEntry.unscoped.filter(chain=chain, seq__gte=bounds["first"], seq__lte=bounds["last"])
+    for entry in segment.order_by("seq").iterator(chunk_size=2000):
+        if entry.incident_id is not None and str(entry.incident_id) == str(incident_id):
+            yield _extract_row(entry)
+        else:
+            yield {"seq": entry.seq, "prev_hash": entry.prev_hash, "hash": entry.hash, "redacted": True}
+
+
+def audit_extract_check(rows) -> str | None:
+    """Verify an extract offline (no database): consecutive seqs, each row linked to the previous one's
+    hash, every full row's content matching its hash. The first problem, or None."""
+    previous: dict | None = None
+    for row in rows:
+        seq = row.get("seq")
+        if previous is not None:
+            if seq != previous["seq"] + 1:
+                return f"audit row seq {previous['seq'] + 1} is missing (next is {seq})"
+            if row.get("prev_hash") != previous.get("hash"):
+                return f"audit row seq {seq}: prev_hash does not match the previous row's hash"
+        if not row.get("redacted"):
+            entry = AuditEntry(
+                chain=row["chain"],
+                seq=seq,
+                at=datetime.fromisoformat(row["at"]),
+                tenant_id=row["tenant"],
+                actor_id=row["actor_id"],
+                actor_repr=row["actor_repr"],
+                verb=row["verb"],
+                target_type=row["target_type"],
+                target_id=row["target_id"],
+                target_repr=row["target_repr"],
+                incident_id=row["incident_id"],
+                changes=row["changes"],
+                data=row["data"],
+                channel=row["channel"],
+                ip=row["ip"],
+                user_agent=row["user_agent"],
+                confidential=row["confidential"],
+                prev_hash=row["prev_hash"],
+            )
+            if entry.compute_hash() != row.get("hash"):
+                return f"audit row seq {seq}: content does not match its hash (row edited)"
+        previous = row
+    return None

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from apps.catalog.models import Category, SeverityMatrix
+from apps.catalog.models import Category, Regime, RegimeStep, SeverityMatrix
 
 
 def category_list() -> QuerySet[Category]:
@@ -42,3 +42,22 @@ def is_at_or_above(severity: str, threshold: str) -> bool:
 def category_visible() -> QuerySet[Category]:
     """Every category the caller may read (inactive ones included: admins manage them)."""
     return Category.objects.all()
+
+
+def regime_visible() -> QuerySet[Regime]:
+    """The shipped regimes and the caller's tenants' own, each with its steps in deadlines.csv order."""
+    return Regime.objects.prefetch_related(
+        Prefetch("steps", queryset=RegimeStep.unscoped.order_by("position", "code"))
+    )
+
+
+def regime_codes_for(*, tenant_id) -> set[str]:
+    """The regime codes an incident of this tenant may be placed under: the shipped ones and the tenant's
+    own (disabled ones included: an incident may still be recorded under them)."""
+    return set(
+        Regime.unscoped.filter(Q(tenant__isnull=True) | Q(tenant_id=tenant_id)).values_list("code", flat=True)
+    )
+
+
+def regime_step_visible() -> QuerySet[RegimeStep]:
+    return RegimeStep.objects.select_related("regime")

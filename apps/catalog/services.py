@@ -1,11 +1,13 @@
-"""Writes of reference data: a tenant's own incident categories (the shipped taxonomy is read-only)."""
+"""Writes of reference data: a tenant's own incident categories and notification regimes (the shipped
+taxonomy and regimes are read-only)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from apps.catalog.models import Category
+from apps.catalog.choices import StepScope, StepUnit
+from apps.catalog.models import Category, Regime, RegimeStep
 from apps.core.events import diff, publish, snapshot
 from apps.core.validation import validate
 from apps.tenancy.access import Access
@@ -91,3 +93,127 @@ def category_update(*, actor, access: Access, category: Category, **fields) -> C
             changes=changes,
         )
     return category
+
+
+REGIME_FIELDS = ["code", "name", "description", "jurisdiction", "enabled"]
+STEP_FIELDS = [
+    "code",
+    "name",
+    "recipient",
+    "trigger",
+    "clock_anchor",
+    "duration",
+    "unit",
+    "calendar",
+    "citation",
+    "anchor_source",
+    "notice",
+    "scope",
+    "applies_when",
+    "holiday_country",
+    "weekend_roll",
+    "adjustment",
+    "notice_contents",
+    "notifies_authority",
+]
+_ANCHOR_FIELDS = {"aware_at", "classified_major_at", "materiality_determined_at", "discovered_at"}
+
+
+def _check_step(data: dict, notices: set[str], index: int) -> None:
+    kind, _, name = data.get("anchor_source", "manual").partition(":")
+    if not (
+        (kind == "incident" and name in _ANCHOR_FIELDS)
+        or (kind == "step" and name in notices)
+        or data.get("anchor_source") == "manual"
+    ):
+        raise ValidationError(
+            {
+                "steps": [
+                    f"Step {index} ({data['code']}): anchor_source is incident:<aware_at|classified_major_at|"
+                    "materiality_determined_at|discovered_at>, step:<a notice of this regime> or manual."
+                ]
+            }
+        )
+    unit, duration = data.get("unit", StepUnit.NONE), data.get("duration")
+    if unit != StepUnit.NONE and duration is None:
+        raise ValidationError({"steps": [f"Step {index} ({data['code']}): a {unit} step needs a duration."]})
+
+
+@transaction.atomic
+def regime_create(
+    *,
+    actor,
+    access: Access,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    description: str = "",
+    jurisdiction: str = "",
+    enabled: bool = True,
+    steps: list[dict] | None = None,
+) -> Regime:
+    """A tenant's own regime (a customer contract, an internal policy) with its steps. Its code may not
+    reuse a shipped one: an incident's `regimes` list names regimes by code."""
+    if not access.has_scope(tenant.id, Scope.TENANT_ADMIN):
+        raise PermissionDenied("You do not administer this tenant's regimes.")
+    if Regime.unscoped.filter(tenant__isnull=True, code=code).exists():
+        raise ValidationError({"code": ["This code belongs to a shipped regime; choose another."]})
+    if Regime.unscoped.filter(tenant=tenant, code=code).exists():
+        raise ValidationError({"code": ["This tenant already has a regime with this code."]})
+    steps = steps or []
+    codes = [step["code"] for step in steps]
+    if len(set(codes)) != len(codes):
+        raise ValidationError({"steps": ["Step codes must be unique within the regime."]})
+    notices = {step.get("notice") or step["code"] for step in steps}
+    for index, step in enumerate(steps):
+        _check_step(step, notices, index)
+    regime = Regime(
+        tenant=tenant,
+        code=code,
+        name=name,
+        description=description,
+        jurisdiction=jurisdiction,
+        enabled=enabled,
+        ships_enabled=enabled,
+    )
+    validate(regime)
+    regime.save(force_insert=True)
+    for position, data in enumerate(steps, start=1):
+        data = {**data, "notice": data.get("notice") or data["code"]}
+        data.setdefault("scope", StepScope.INCIDENT)
+        step = RegimeStep(tenant=tenant, regime=regime, position=position, **data)
+        validate(step)
+        step.save(force_insert=True)
+    publish(
+        verb="regime.created",
+        actor=actor,
+        target=regime,
+        tenant_id=tenant.id,
+        changes=diff(regime, {}, REGIME_FIELDS),
+        data={"steps": codes},
+    )
+    return regime
+
+
+@transaction.atomic
+def regime_update(*, actor, access: Access, regime: Regime, **fields) -> Regime:
+    """Rename, describe or switch a tenant's own regime on and off (shipped regimes are read-only)."""
+    if regime.tenant_id is None:
+        raise PermissionDenied("Shipped regimes are read-only; add your tenant's own regime instead.")
+    if not access.has_scope(regime.tenant_id, Scope.TENANT_ADMIN):
+        raise PermissionDenied("You do not administer this tenant's regimes.")
+    unknown = sorted(set(fields) - {"name", "description", "jurisdiction", "enabled"})
+    if unknown:
+        raise ValidationError({name: ["Unknown or read-only field."] for name in unknown})
+    regime = Regime.unscoped.select_for_update().get(pk=regime.pk)
+    before = snapshot(regime, REGIME_FIELDS)
+    for name, value in fields.items():
+        setattr(regime, name, value)
+    validate(regime)
+    regime.save()
+    changes = diff(regime, before, REGIME_FIELDS)
+    if changes:
+        publish(
+            verb="regime.updated", actor=actor, target=regime, tenant_id=regime.tenant_id, changes=changes
+        )
+    return regime

@@ -3,9 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.catalog.choices import DATA_PROTECTION_REGIMES, REGIME_CODES
+from apps.catalog.choices import DATA_PROTECTION_REGIMES
 from apps.catalog.models import Category
-from apps.catalog.selectors import is_at_or_above, severity_for, severity_matrix_for
+from apps.catalog.selectors import is_at_or_above, regime_codes_for, severity_for, severity_matrix_for
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
 from apps.core.validation import validate
@@ -54,8 +54,8 @@ def _require(condition: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _validate_regimes(regimes) -> list[str]:
-    unknown = sorted(set(regimes) - set(REGIME_CODES))
+def _validate_regimes(regimes, *, tenant_id) -> list[str]:
+    unknown = sorted(set(regimes) - regime_codes_for(tenant_id=tenant_id))
     if unknown:
         raise ValidationError({"regimes": [f"Unknown regime code(s): {', '.join(unknown)}."]})
     return sorted(set(regimes))
@@ -185,7 +185,7 @@ def incident_update(
     before = snapshot(incident, INCIDENT_FIELDS)
     team = fields.pop("team", None)
     if "regimes" in fields:
-        fields["regimes"] = _validate_regimes(fields["regimes"])
+        fields["regimes"] = _validate_regimes(fields["regimes"], tenant_id=incident.tenant_id)
         if set(fields["regimes"]) != set(incident.regimes) and not rationale.strip():
             raise ValidationError({"rationale": ["Adding or removing a regime needs a rationale."]})
     if fields.get("personal_data_breach") and not incident.personal_data_breach:

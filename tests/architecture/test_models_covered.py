@@ -40,9 +40,21 @@ GLOBAL_MODELS: dict[str, str] = {
         "Guardian direct-FK group grant (GroupObjectPermissionBase); NOT NULL tenant column, read only via "
         "its incident."
     ),
+    "evidence.IntegritySweep": (
+        "The integrity sweep's cursor (one row): platform-level state of a system job that walks every "
+        "tenant's evidence; never read or written through the API."
+    ),
     "catalog.Category": (
         "Reference data (design rule 1): null tenant = shipped and readable by everyone, a tenant's rows are "
         "its additions; scoped by catalog's ReferenceDataManager."
+    ),
+    "catalog.Regime": (
+        "Reference data: shipped notification regimes (null tenant, built from deadlines.csv) and a tenant's "
+        "own; scoped by catalog's ReferenceDataManager."
+    ),
+    "catalog.RegimeStep": (
+        "Reference data: the steps of a regime, carrying their regime's (nullable) tenant; scoped by "
+        "catalog's ReferenceDataManager."
     ),
     "catalog.SeverityMatrix": (
         "Reference data: the shipped default matrix has a null tenant, a tenant may override it; scoped by "

@@ -279,3 +279,21 @@ def test_milestones_record_the_first_time_reached(declare, api_client_for, manag
     again = m.get(f"/api/v1/incidents/{incident['id']}/").json()
     assert again["contained_at"] == first
     assert again["recovered_at"] is not None
+
+
+def test_a_tenants_own_regime_can_be_placed_on_its_incidents_only(
+    declare, api_client_for, manager, tenant, other_tenant
+):
+    from apps.catalog.models import Regime
+
+    Regime.unscoped.create(tenant=tenant, code="acme-contract", name="Acme customer contract")
+    Regime.unscoped.create(tenant=other_tenant, code="their-contract", name="Not ours")
+    incident = declare()
+    url = f"/api/v1/incidents/{incident['id']}/"
+    m = api_client_for(manager)
+    ok = m.patch(url, {"regimes": ["acme-contract", "gdpr"], "rationale": "Customer data"}, format="json")
+    assert ok.status_code == 200, ok.json()
+    assert ok.json()["regimes"] == ["acme-contract", "gdpr"]
+    foreign = m.patch(url, {"regimes": ["their-contract"], "rationale": "x"}, format="json")
+    assert foreign.status_code == 400
+    assert "their-contract" in str(foreign.json()["regimes"])

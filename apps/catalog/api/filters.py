@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from apps.catalog.models import Category
+from apps.catalog.models import Category, Regime
 
 
 class CategoryFilter(django_filters.FilterSet):
@@ -19,3 +19,14 @@ class CategoryFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value)) if value else queryset
+
+
+class RegimeFilter(django_filters.FilterSet):
+    tenant = django_filters.UUIDFilter(field_name="tenant_id")
+    shipped = django_filters.BooleanFilter(field_name="tenant", lookup_expr="isnull")
+    enabled = django_filters.BooleanFilter()
+    code = django_filters.CharFilter()
+
+    class Meta:
+        model = Regime
+        fields = []

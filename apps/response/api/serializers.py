@@ -1,6 +1,5 @@
 from rest_framework import serializers
 
-from apps.catalog.choices import REGIME_CODES
 from apps.catalog.selectors import category_list
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
@@ -102,9 +101,7 @@ class IncidentUpdateSerializer(StrictSerializer):
     team = ScopedPrimaryKeyRelatedField(_people, many=True, required=False)
     restricted = serializers.BooleanField(required=False)
     personal_data_breach = serializers.BooleanField(required=False)
-    regimes = serializers.ListField(
-        child=serializers.ChoiceField(choices=REGIME_CODES), required=False, max_length=30
-    )
+    regimes = serializers.ListField(child=serializers.SlugField(max_length=30), required=False, max_length=30)
     affected_data_subjects = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     affected_records = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     affected_services = serializers.CharField(max_length=5000, required=False, allow_blank=True)

@@ -1,0 +1,61 @@
+"""Reads of evidence. An item is visible to whoever sees its incident in full (incident_visible, grants
+included: a `view` grant covers the incident's evidence) or its report (report_list)."""
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+
+from apps.evidence.choices import CustodyAction
+from apps.evidence.models import CustodyEvent, Evidence
+from apps.reporting.selectors import report_list
+from apps.response.models import Incident
+from apps.response.selectors import incident_visible
+from apps.tenancy.access import Access
+from apps.tenancy.context import current_context
+from apps.tenancy.roles import Scope
+
+
+def evidence_list(*, access: Access) -> QuerySet[Evidence]:
+    """Every item the caller may see, annotated with `identity_hidden`: the item was attached to a
+    confidential report whose reporter the caller may not know, so who collected, uploaded and handled it
+    is not shown (serializers, admin)."""
+    tenant_ids = current_context().tenant_ids
+    # An executive's summary-only view of a need-to-know incident does not extend to its evidence.
+    incidents = incident_visible(access=access).filter(summary_only=False).prefetch_related(None)
+    reports = report_list(access=access)
+    identity = tenant_ids & access.tenants_with(Scope.REPORTER_IDENTITY)
+    hidden = (
+        Q(report__confidential=True) & ~Q(tenant_id__in=identity) & ~Q(report__reporter_id=access.user_id)
+    )
+    return (
+        Evidence.unscoped.filter(Q(incident__in=incidents.values("pk")) | Q(report__in=reports.values("pk")))
+        .annotate(
+            identity_hidden=Case(
+                When(hidden, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        )
+        .select_related("incident", "report", "collected_by", "uploaded_by")
+    )
+
+
+def evidence_get(*, access: Access, evidence_id) -> Evidence:
+    """One visible item; another tenant's raises Evidence.DoesNotExist exactly like a missing one."""
+    return evidence_list(access=access).get(pk=evidence_id)
+
+
+# An item's custody log is read through the item, which evidence_list already let through.
+def custody_list(*, evidence: Evidence) -> QuerySet[CustodyEvent]:
+    return CustodyEvent.unscoped.filter(evidence=evidence).select_related("actor")
+
+
+def incident_evidence(*, incident: Incident) -> QuerySet[Evidence]:
+    return Evidence.unscoped.filter(incident=incident).select_related("collected_by", "uploaded_by")
+
+
+def incident_custody(
+    *, incident: Incident, exclude_actions=(CustodyAction.EXPORTED,)
+) -> QuerySet[CustodyEvent]:
+    return (
+        CustodyEvent.unscoped.filter(evidence__incident=incident)
+        .exclude(action__in=exclude_actions)
+        .select_related("actor")
+        .order_by("at", "id")
+    )

@@ -1,0 +1,110 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.notifications import selectors, services
+from apps.notifications.api.filters import AuthorityFilter, ObligationFilter
+from apps.notifications.api.serializers import (
+    AuthorityCreateSerializer,
+    AuthoritySerializer,
+    ObligationCreateSerializer,
+    ObligationSerializer,
+    ObligationSubmitSerializer,
+    ObligationWaiveSerializer,
+)
+from apps.tenancy.api.base import TenantScopedViewSet
+from apps.tenancy.roles import Scope
+
+
+class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+    """Notification obligations of incidents. Created by Vigil when an incident becomes subject to a regime
+    (POST opens an on-demand one); `status` changes only through /submit/ and /waive/."""
+
+    serializer_class = ObligationSerializer
+    filterset_class = ObligationFilter
+    http_method_names = ["get", "post", "head", "options"]
+    action_scopes = {
+        "list": Scope.OBLIGATION_READ,
+        "retrieve": Scope.OBLIGATION_READ,
+        "create": Scope.OBLIGATION_SUBMIT,
+        "submit": Scope.OBLIGATION_SUBMIT,
+        "waive": Scope.OBLIGATION_WAIVE,
+    }
+
+    def scoped_queryset(self):
+        return selectors.obligation_list(access=self.access)
+
+    def _reloaded(self, obligation):
+        return self.get_serializer(self.get_queryset().get(pk=obligation.pk)).data
+
+    @extend_schema(request=ObligationCreateSerializer, responses={201: ObligationSerializer})
+    def create(self, request):
+        serializer = ObligationCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        obligation = services.obligation_create(
+            actor=request.user, access=self.access, **serializer.validated_data
+        )
+        return Response(self._reloaded(obligation), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ObligationSubmitSerializer, responses={200: ObligationSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Record the submission (when, reference, to whom, summary): pending → submitted; starts the
+        clocks that run from it. 409 unless pending."""
+        obligation = self.get_object()
+        serializer = ObligationSubmitSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.obligation_submit(
+            actor=request.user, access=self.access, obligation=obligation, **serializer.validated_data
+        )
+        return Response(self._reloaded(obligation))
+
+    @extend_schema(request=ObligationWaiveSerializer, responses={200: ObligationSerializer})
+    @action(detail=True, methods=["post"])
+    def waive(self, request, pk=None):
+        """Close without notifying, with a rationale (managers): pending → waived. 409 unless pending."""
+        obligation = self.get_object()
+        serializer = ObligationWaiveSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.obligation_waive(
+            actor=request.user, access=self.access, obligation=obligation, **serializer.validated_data
+        )
+        return Response(self._reloaded(obligation))
+
+
+class AuthorityViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantScopedViewSet
+):
+    """The tenants' authorities per jurisdiction (ISO 27001 A.5.5): members read, tenant admins write."""
+
+    serializer_class = AuthoritySerializer
+    filterset_class = AuthorityFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_scopes = {
+        "list": Scope.TENANT_READ,
+        "retrieve": Scope.TENANT_READ,
+        "create": Scope.TENANT_ADMIN,
+        "partial_update": Scope.TENANT_ADMIN,
+    }
+
+    def get_serializer_class(self):
+        return AuthorityCreateSerializer if self.action == "create" else AuthoritySerializer
+
+    def scoped_queryset(self):
+        return selectors.authority_list(access=self.access)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.authority_create(
+            actor=self.request.user, access=self.access, **serializer.validated_data
+        )
+
+    @extend_schema(request=AuthoritySerializer, responses={200: AuthoritySerializer})
+    def partial_update(self, request, pk=None):
+        authority = self.get_object()
+        serializer = AuthoritySerializer(authority, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        authority = services.authority_update(
+            actor=request.user, access=self.access, authority=authority, **serializer.validated_data
+        )
+        return Response(AuthoritySerializer(authority).data)

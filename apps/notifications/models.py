@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+from apps.catalog.models import RegimeStep
+from apps.core.models import UUIDModel
+from apps.notifications.choices import AuthorityKind, ObligationStatus
+from apps.response.models import Incident
+from apps.tenancy.models import TenantScopedModel
+
+
+class Authority(UUIDModel, TenantScopedModel):
+    """An authority the tenant reports to, per jurisdiction (ISO/IEC 27001:2022 A.5.5, 2013 A.6.1.3):
+    supervisory authority, CSIRT, financial regulator … with its contacts and when they were last checked.
+    Obligations of the regimes it receives name it as their recipient."""
+
+    kind = models.CharField(max_length=30, choices=AuthorityKind.choices)
+    name = models.CharField(max_length=200)
+    jurisdiction = models.CharField(
+        max_length=10, help_text="An ISO 3166-1 alpha-2 code (FR, US …) or EU, as the regimes use it."
+    )
+    country = models.CharField(max_length=2, blank=True)
+    regimes = ArrayField(
+        models.CharField(max_length=30),
+        default=list,
+        blank=True,
+        help_text="Regime codes it receives notices for (e.g. gdpr); empty: any regime of its jurisdiction.",
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    portal_url = models.URLField(blank=True)
+    notes = models.TextField(blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "authorities"
+        indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="notif_authority_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.jurisdiction})"
+
+
+class Obligation(UUIDModel, TenantScopedModel):
+    """One notice an incident owes (design rule 7: deadlines are rows, not timers). Steps sharing a notice
+    key are one obligation, due at the earliest applicable limit. `status` changes only through the
+    submit and waive actions."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="obligations")
+    regime = models.CharField(max_length=30, help_text="The regime code.")
+    step = models.ForeignKey(RegimeStep, on_delete=models.PROTECT, related_name="+")
+    notice = models.CharField(max_length=60)
+    recipient = models.CharField(max_length=300, blank=True)
+    authority = models.ForeignKey(
+        Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="obligations"
+    )
+    anchor_at = models.DateTimeField(
+        null=True, blank=True, help_text="A manual anchor (on-demand steps: when the request arrived …)."
+    )
+    clock_started_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ObligationStatus.choices, default=ObligationStatus.PENDING
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_to = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="The recipient's case number.")
+    summary = models.TextField(blank=True)
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waived_rationale = models.TextField(blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "notice"], name="notif_obligation_incident_notice"),
+            models.CheckConstraint(
+                condition=~models.Q(status=ObligationStatus.SUBMITTED) | models.Q(submitted_at__isnull=False),
+                name="notif_obligation_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ObligationStatus.WAIVED) | ~models.Q(waived_rationale=""),
+                name="notif_obligation_waived_has_rationale",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="notif_obligation_tenant"),
+            models.Index(fields=["tenant", "incident"], name="notif_obligation_incident"),
+            # The deadline scanner (reminders, escalation): pending obligations by due time, all tenants.
+            models.Index(
+                fields=["due_at"],
+                name="notif_obligation_pending_due",
+                condition=models.Q(status=ObligationStatus.PENDING),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice} of incident {self.incident_id}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status == ObligationStatus.PENDING
+            and self.due_at is not None
+            and self.due_at < timezone.now()
+        )
