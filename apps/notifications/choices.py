@@ -18,3 +18,14 @@ class AuthorityKind(models.TextChoices):
     FINANCIAL_REGULATOR = "financial_regulator", "Financial regulator"
     LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
     OTHER = "other", "Other"
+
+
+class OutboxChannel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Given up"

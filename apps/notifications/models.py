@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from apps.catalog.models import RegimeStep
 from apps.core.models import UUIDModel
-from apps.notifications.choices import AuthorityKind, ObligationStatus
+from apps.notifications.choices import AuthorityKind, ObligationStatus, OutboxChannel, OutboxStatus
 from apps.response.models import Incident
-from apps.tenancy.models import TenantScopedModel
+from apps.tenancy.models import Tenant, TenantScopedModel
 
 
 class Authority(UUIDModel, TenantScopedModel):
@@ -115,3 +115,67 @@ class Obligation(UUIDModel, TenantScopedModel):
             and self.due_at is not None
             and self.due_at < timezone.now()
         )
+
+
+class Notification(UUIDModel, TenantScopedModel):
+    """An in-app notification of one person. `dedupe_key` makes a message idempotent per recipient: the
+    same reminder point of the same obligation is written once, whoever retries (design rule 7)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=60, help_text="Type, e.g. obligation.due_soon, training.overdue.")
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    link = models.CharField(max_length=500, blank=True)
+    critical = models.BooleanField(default=False, help_text="Cannot be silenced (e.g. a deadline overdue).")
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "dedupe_key"],
+                condition=models.Q(dedupe_key__isnull=False),
+                name="notif_notification_once_per_user",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="notif_notification_user")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class OutboxMessage(UUIDModel):
+    """Everything that leaves the building (e-mail, webhook calls), written in the transaction that caused
+    it and delivered by Celery afterwards (design rule 8): a broker outage delays delivery, loses nothing.
+    Platform-level: the relay crosses tenants; `tenant` records whose message it is."""
+
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=20, choices=OutboxChannel.choices)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox"
+    )
+    recipient = models.CharField(max_length=500, help_text="An e-mail address or a webhook URL.")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="notif_outbox_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient} ({self.status})"
