@@ -8,6 +8,14 @@ from apps.catalog.api.views import CategoryViewSet, RegimeViewSet
 from apps.core.api.routers import Router
 from apps.evidence.api.views import CustodyViewSet, EvidencePackageViewSet, EvidenceViewSet
 from apps.insights.api.views import ComplianceReportViewSet, MetricsViewSet
+from apps.notifications.api.calendar import CalendarViewSet
+from apps.notifications.api.channel_views import (
+    NotificationPreferenceViewSet,
+    NotificationViewSet,
+    WebhookDeliveryViewSet,
+    WebhookViewSet,
+)
+from apps.notifications.api.training import CourseViewSet, TrainingAssignmentViewSet
 from apps.notifications.api.views import AuthorityViewSet, ObligationViewSet
 from apps.reporting.api.views import ReportViewSet
 from apps.response.api.views import (
@@ -35,6 +43,11 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("regimes", RegimeViewSet, basename="regime")
 router.register("obligations", ObligationViewSet, basename="obligation")
 router.register("authorities", AuthorityViewSet, basename="authority")
+router.register("training/courses", CourseViewSet, basename="training-course")
+router.register("training/assignments", TrainingAssignmentViewSet, basename="training-assignment")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("notification-preferences", NotificationPreferenceViewSet, basename="notification-preference")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("corrective-actions", CorrectiveActionListViewSet, basename="corrective-action")
 router.register("lessons", LessonViewSet, basename="lesson")
@@ -54,10 +67,15 @@ incident_evidence_package = EvidencePackageViewSet.as_view({"get": "package"})
 
 report_assessment = AssessmentViewSet.as_view({"get": "list", "post": "create"})
 
+webhook_deliveries = WebhookDeliveryViewSet.as_view({"get": "list"})
+
 review_actions = CorrectiveActionViewSet.as_view({"get": "list", "post": "create"})
 review_action = CorrectiveActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 
+calendar = CalendarViewSet.as_view({"get": "feed", "post": "rotate"})
+
 urlpatterns = [
+    path("calendar/", calendar, name="calendar"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("incidents/<str:incident_pk>/grants/", incident_grants, name="incident-grant-list"),
     path("incidents/<str:incident_pk>/grants/<str:pk>/", incident_grant, name="incident-grant-detail"),
@@ -73,5 +91,6 @@ urlpatterns = [
     path("reviews/<str:review_pk>/actions/", review_actions, name="review-action-list"),
     path("reviews/<str:review_pk>/actions/<str:pk>/", review_action, name="review-action-detail"),
     path("reports/<str:report_pk>/assessment/", report_assessment, name="report-assessment-list"),
+    path("webhooks/<str:webhook_pk>/deliveries/", webhook_deliveries, name="webhook-delivery-list"),
     *router.urls,
 ]

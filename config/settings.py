@@ -200,6 +200,13 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=_broker_url(REDIS_URL))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A message taken by a worker that died is handed out again after this many seconds (Redis has no
+# real acks); the integration tests shorten it for their own throwaway broker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -208,9 +215,51 @@ CELERY_BEAT_SCHEDULE = {
     "audit-record-chain-heads": {"task": "apps.audit.tasks.audit_record_chain_heads", "schedule": 24 * 3600},
     "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 3600},
     "evidence-integrity-sweep": {"task": "apps.evidence.tasks.evidence_integrity_sweep", "schedule": 3600},
+    "obligation-reminders-scan": {
+        "task": "apps.notifications.reminder_tasks.obligation_reminders_scan",
+        "schedule": 60,
+    },
+    "training-reminders-scan": {
+        "task": "apps.notifications.reminder_tasks.training_reminders_scan",
+        "schedule": 60,
+    },
+    "outbox-relay": {"task": "apps.notifications.tasks.outbox_relay", "schedule": 60},
 }
 
+# Outbound messages (apps.notifications.delivery): e-mail through Django's e-mail backend (the console by
+# default; SMTP as soon as EMAIL_HOST is set), webhooks over HTTPS, both retried with exponential backoff.
+EMAIL_HOST = env_str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Vigil <vigil@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The right-hand side of the stable Message-ID of outbox e-mails (<outbox.<id>@domain>).
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", default="vigil.localhost")
+OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 60)
+OUTBOX_BACKOFF_MAX_SECONDS = env_int("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+OUTBOX_EMAIL_MAX_ATTEMPTS = env_int("OUTBOX_EMAIL_MAX_ATTEMPTS", 10)
+OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 200)
+OUTBOX_RELAY_MAX_BATCHES = env_int("OUTBOX_RELAY_MAX_BATCHES", 50)
+OUTBOX_RELAY_LEASE_SECONDS = env_int("OUTBOX_RELAY_LEASE_SECONDS", 300)
+WEBHOOK_RETRY_WINDOW_HOURS = env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Plain http:// webhooks to this machine (127.0.0.1, localhost): development and tests only.
+WEBHOOK_ALLOW_HTTP_LOCALHOST = env_bool("WEBHOOK_ALLOW_HTTP_LOCALHOST", default=DEBUG or TESTING)
+
 IDEMPOTENCY_TTL_HOURS = 24
+REMINDER_SCAN_BATCH = env_int("REMINDER_SCAN_BATCH", 200)
+REMINDER_SCAN_MAX_BATCHES = env_int("REMINDER_SCAN_MAX_BATCHES", 50)
 
 # Production hardening: on unless DEBUG (tests talk plain HTTP to the test client).
 _SECURE = not (DEBUG or TESTING)

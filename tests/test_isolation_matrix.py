@@ -59,10 +59,26 @@ EXEMPT: dict[str, str] = {
         "Aggregate figures, no object ids to leak; scoped to the caller's overseen tenants. Covered by "
         "tests/insights/test_reports.py::test_another_tenants_figures_stay_out."
     ),
+    "calendar": (
+        "The caller's own feed URL (GET) and its rotation (POST): takes no object id and reads no tenant's "
+        "rows. The feed behind it follows the API's visibility: tests/notifications/test_calendar.py."
+    ),
     "metrics-list": (
         "Aggregate figures, no object ids to leak; computed by the same tenant scoping as the ISO report. "
         "Covered by tests/insights/test_reports.py."
     ),
+    "notification-list": (
+        "Per person, not per tenant: a caller lists only its own notifications, so no recipe can make one "
+        "that a fresh witness of the tenant sees. Covered by tests/notifications/test_delivery_api.py "
+        "(another person's notification, same or other tenant, is absent from the list and 404)."
+    ),
+    "notification-detail": "Per person; see notification-list (test_delivery_api.py covers the 404).",
+    "notification-read": "Per person; see notification-list (test_delivery_api.py covers the 404).",
+    "notification-preference-list": (
+        "A person's own settings, owned by no tenant and taking no object id of anyone else (the path names "
+        "a notification type). Covered by tests/notifications/test_delivery_api.py."
+    ),
+    "notification-preference-detail": "A person's own settings; see notification-preference-list.",
 }
 
 
@@ -390,6 +406,83 @@ AUTHORITIES = Recipe(
 )
 
 
+def _webhook(tenant: Tenant):
+    from apps.notifications.models import WebhookSubscription
+
+    return WebhookSubscription.unscoped.create(
+        tenant=tenant,
+        url="https://hooks.example.org/vigil",
+        events=["incident.declared"],
+        secret="whsec_probe-secret-0123456789",
+    )
+
+
+def _webhook_delivery(tenant: Tenant, subscription):
+    from apps.notifications.models import OutboxMessage, WebhookDelivery
+
+    message = OutboxMessage.objects.create(
+        tenant=tenant,
+        channel="webhook",
+        recipient=subscription.url,
+        payload={"subscription": str(subscription.pk), "event": {"type": "incident.declared"}},
+    )
+    return WebhookDelivery.unscoped.create(
+        tenant=tenant,
+        subscription=subscription,
+        message=message,
+        event_type="incident.declared",
+        attempt=1,
+        status_code=500,
+        error="HTTP 500",
+    )
+
+
+WEBHOOKS = Recipe(
+    key="webhook",
+    witness_role=RoleId.TENANT_ADMIN,
+    make=lambda tenant, container: _webhook(tenant),
+    write_body=lambda obj, actor: {"url": "https://attacker.example.org/", "active": False},
+)
+WEBHOOK_DELIVERIES = Recipe(
+    key="webhook-delivery",
+    witness_role=RoleId.TENANT_ADMIN,
+    container=lambda tenant: _webhook(tenant),
+    make=_webhook_delivery,
+)
+
+
+def _course(tenant: Tenant):
+    from apps.notifications.models import Course
+
+    return Course.unscoped.create(tenant=tenant, name=f"Probe course {uuid.uuid4().hex[:8]}")
+
+
+def _assignment(tenant: Tenant):
+    from datetime import timedelta
+
+    from apps.notifications.models import TrainingAssignment
+
+    return TrainingAssignment.unscoped.create(
+        tenant=tenant,
+        course=_course(tenant),
+        user=_member_of(tenant),
+        due_at=timezone.now() + timedelta(days=30),
+    )
+
+
+COURSES = Recipe(
+    key="training-course",
+    witness_role=RoleId.REPORTER,
+    make=lambda tenant, container: _course(tenant),
+    write_body=lambda obj, actor: {"name": "Taken over", "mandatory": True},
+)
+ASSIGNMENTS = Recipe(
+    key="training-assignment",
+    witness_role=RoleId.TENANT_ADMIN,
+    make=lambda tenant, container: _assignment(tenant),
+)
+
+
 def _custody_event(tenant: Tenant, evidence):
     from apps.evidence.models import CustodyEvent
 
@@ -490,6 +583,26 @@ REGISTRY: dict[str, Entry] = {
         },
     ),
     "authority-detail": Entry(AUTHORITIES, _pk),
+    "training-course-list": Entry(
+        COURSES,
+        create_body=lambda tenant, actor: {"tenant": str(tenant.pk), "name": "Planted", "mandatory": True},
+    ),
+    "training-course-detail": Entry(COURSES, _pk),
+    "training-assignment-list": Entry(ASSIGNMENTS),
+    "training-assignment-detail": Entry(ASSIGNMENTS, _pk),
+    "training-assignment-complete": Entry(ASSIGNMENTS, _pk),
+    "webhook-list": Entry(
+        WEBHOOKS,
+        create_body=lambda tenant, actor: {
+            "tenant": str(tenant.pk),
+            "url": "https://attacker.example.org/",
+            "events": ["incident.declared"],
+        },
+    ),
+    "webhook-detail": Entry(WEBHOOKS, _pk),
+    "webhook-delivery-list": Entry(
+        WEBHOOK_DELIVERIES, lambda delivery: {"webhook_pk": delivery.subscription_id}
+    ),
     "review-list": Entry(REVIEWS),
     "review-detail": Entry(REVIEWS, _pk),
     "review-complete": Entry(REVIEWS_TO_APPROVE, _pk, write_body=lambda obj, actor: {}),

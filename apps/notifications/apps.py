@@ -11,3 +11,17 @@ class NotificationsConfig(AppConfig):
 
         subscribe("incident.declared")(sync_incident_obligations)
         subscribe("incident.flags_changed")(sync_incident_obligations)
+
+        # Training (ISO 27001 A.6.3): new members get the tenant's mandatory courses. The reminder tasks
+        # live in their own module (beat names them), registered here.
+        from apps.notifications import reminder_tasks  # noqa: F401
+        from apps.notifications.training import assign_mandatory_courses
+
+        subscribe("membership.created")(assign_mandatory_courses)
+
+        # Outbound webhooks: every event whose verb is a webhook type writes its outbox messages.
+        from apps.notifications.choices import WebhookEventType
+        from apps.notifications.webhooks import webhook_on_event
+
+        for event_type in WebhookEventType.values:
+            subscribe(event_type)(webhook_on_event)

@@ -64,6 +64,9 @@ class Obligation(UUIDModel, TenantScopedModel):
     status = models.CharField(
         max_length=20, choices=ObligationStatus.choices, default=ObligationStatus.PENDING
     )
+    # The next reminder or escalation point (apps.notifications.reminders), kept in step with due_at by the
+    # obligation services: the reminder scanner reads it through a partial index, not the whole table.
+    next_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -102,6 +105,12 @@ class Obligation(UUIDModel, TenantScopedModel):
                 fields=["due_at"],
                 name="notif_obligation_pending_due",
                 condition=models.Q(status=ObligationStatus.PENDING),
+            ),
+            # The reminder scanner: pending obligations with a reminder point ahead, by its time.
+            models.Index(
+                fields=["next_reminder_at"],
+                name="notif_obligation_reminder_due",
+                condition=models.Q(status=ObligationStatus.PENDING, next_reminder_at__isnull=False),
             ),
         ]
 
@@ -179,3 +188,167 @@ class OutboxMessage(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient} ({self.status})"
+
+
+class ReminderSent(UUIDModel, TenantScopedModel):
+    """One reminder point of one obligation, done (design rule 7): written in the transaction that told
+    the recipients, so a point is processed once whoever retries. `skipped`: passed while a later point
+    was already due (one catch-up message, not a burst of stale ones)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="reminders_sent")
+    point = models.CharField(max_length=20, help_text="e.g. 50%, 1h, overdue.")
+    sent_at = models.DateTimeField()
+    skipped = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["obligation", "point"], name="notif_remindersent_once_per_point")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point} of {self.obligation_id}"
+
+
+class Course(UUIDModel, TenantScopedModel):
+    """A training course of a tenant (ISO/IEC 27001:2022 A.6.3): incident reporting awareness, incident
+    handler training … Mandatory courses are assigned to every new member of the tenant."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    mandatory = models.BooleanField(default=False)
+    recurrence_months = models.PositiveSmallIntegerField(
+        default=12, help_text="Months after completion until it is due again; 0: once."
+    )
+    due_within_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days to complete once assigned."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="notif_course_tenant_name")]
+        indexes = [models.Index(fields=["tenant", "name", "id"], name="notif_course_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrainingAssignment(UUIDModel, TenantScopedModel):
+    """A course one person has to complete by `due_at`. At most one open assignment per (course, user);
+    completing a recurring course opens the next one."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_assignments"
+    )
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_reminder_point = models.CharField(max_length=20, blank=True)
+    next_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "user"],
+                condition=models.Q(completed_at__isnull=True),
+                name="notif_assignment_one_open",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "due_at", "id"], name="notif_assignment_tenant"),
+            models.Index(fields=["user", "due_at"], name="notif_assignment_user"),
+            # The training reminder scanner: open assignments by their next reminder point.
+            models.Index(
+                fields=["next_reminder_at"],
+                name="notif_assignment_reminder_due",
+                condition=models.Q(completed_at__isnull=True, next_reminder_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} for {self.user_id}"
+
+
+class CalendarFeed(UUIDModel):
+    """A person's iCalendar feed. The secret in its URL is an HMAC of (id, nonce) under SECRET_KEY: the
+    database alone does not reveal it, the owner can see it again, and rotating the nonce revokes it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    nonce = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user_id}"
+
+
+class NotificationPreference(UUIDModel):
+    """A person's channels for one kind of notification. No row: every channel on. Critical notifications
+    (a deadline overdue) ignore it: they cannot be silenced."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=60)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notif_preference_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.user_id}"
+
+
+class WebhookSubscription(UUIDModel, TenantScopedModel):
+    """An outbound webhook of a tenant (api-v1, Webhook deliveries): the tenant's events of the listed types
+    are POSTed to `url`, signed with `secret` (HMAC-SHA256), through the outbox."""
+
+    url = models.URLField(max_length=500)
+    events = ArrayField(models.CharField(max_length=60), default=list)
+    secret = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="notif_webhook_tenant"),
+            # Every webhook-type domain event looks up its tenant's active subscriptions.
+            models.Index(fields=["tenant"], condition=models.Q(active=True), name="notif_webhook_active"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(UUIDModel, TenantScopedModel):
+    """One attempt to deliver one outbox message to a webhook: the delivery log of api-v1."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event_type = models.CharField(max_length=60)
+    attempt = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["subscription", "-created_at", "-id"], name="notif_webhook_delivery")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt} of {self.message_id}: {self.status_code or self.error[:40]}"

@@ -25,7 +25,7 @@ from apps.catalog.models import Regime, RegimeStep
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
 from apps.core.validation import validate
-from apps.notifications import deadlines
+from apps.notifications import deadlines, reminders
 from apps.notifications.applicability import applies
 from apps.notifications.choices import ObligationStatus
 from apps.notifications.models import Authority, Obligation
@@ -232,6 +232,9 @@ def _create(*, actor, incident, step, authority, recipient, anchor, due, manual=
         due_at=due,
         created_by=actor,
     )
+    obligation.next_reminder_at = reminders.obligation_next_reminder_at(
+        obligation, settings=incident.tenant.settings
+    )
     validate(obligation)
     obligation.save(force_insert=True)
     publish(
@@ -253,7 +256,9 @@ def _reschedule(obligation: Obligation, *, step, anchor, due) -> Obligation:
     obligation.step = step
     obligation.clock_started_at = anchor
     obligation.due_at = due
-    obligation.save(update_fields=["step", "clock_started_at", "due_at", "updated_at"])
+    # The reminder points move with the deadline (points already processed stay done).
+    obligation.next_reminder_at = reminders.obligation_next_reminder_at(obligation)
+    obligation.save(update_fields=["step", "clock_started_at", "due_at", "next_reminder_at", "updated_at"])
     publish(
         verb="obligation.rescheduled",
         actor=None,

@@ -9,6 +9,18 @@ from apps.tenancy.managers import TenantManager
 from apps.tenancy.models import TenantScopedModel
 
 GLOBAL_MODELS: dict[str, str] = {
+    "notifications.OutboxMessage": (
+        "Everything leaving the building, delivered by the relay, a system job that crosses tenants; "
+        "`tenant` records whose message it is (nullable for platform messages). Never listed by the API."
+    ),
+    "notifications.CalendarFeed": (
+        "A person's own feed secret, owned by no tenant; read by the secret link and by its owner only, and "
+        "the feed itself is built inside the owner's activate()."
+    ),
+    "notifications.NotificationPreference": (
+        "A person's own channel choices per notification type, the same in every tenant; read and written "
+        "only for request.user."
+    ),
     "core.IdempotencyRecord": (
         "Keyed by the calling user, not a tenant: it stores a response already filtered for that caller and "
         "is only ever read back by the same user (and purged after 24 h)."
@@ -26,6 +38,10 @@ GLOBAL_MODELS: dict[str, str] = {
         "Nullable tenant: platform-level events (tenant and user creation, sign-ins) form their own chain. "
         "Its default manager AuditEntryManager is scoped like TenantManager (fails closed without a context; "
         "the platform chain only for superusers) and `unscoped` is explicit."
+    ),
+    "web.SignInThrottle": (
+        "Failed sign-ins per (username, address) for the lockout (apps/web/lockout.py): written before "
+        "anyone is signed in, so there is no tenant; read only by the sign-in form, never listed."
     ),
     "audit.AuditChainHead": (
         "Daily head of each hash chain, written by a system task and read only by chain verification, "

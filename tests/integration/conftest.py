@@ -26,16 +26,15 @@ def _test_database_url() -> str:
     return f"postgresql://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Started once per session; each test's tasks reach it through the broker like production's."""
-    queue = f"vigil-test-{os.getpid()}"
-    log = tmp_path_factory.mktemp("celery") / "worker.log"
+def start_celery_worker(queue: str, log: Path, **extra_env: str) -> subprocess.Popen:
+    """A worker subprocess on `queue`, against the test database; `extra_env` overrides settings (e.g.
+    CELERY_BROKER_URL for a throwaway broker). Returns once the worker says it is ready."""
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "SECRET_KEY": settings.SECRET_KEY,
         "CONN_MAX_AGE": "0",
+        **extra_env,
     }
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -66,6 +65,14 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             process.kill()
             pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
         time.sleep(0.2)
+    return process
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Started once per session; each test's tasks reach it through the broker like production's."""
+    queue = f"vigil-test-{os.getpid()}"
+    process = start_celery_worker(queue, tmp_path_factory.mktemp("celery") / "worker.log")
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
     yield process

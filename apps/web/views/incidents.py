@@ -1,0 +1,335 @@
+"""The incident list and the incident workspace (header and deadlines, state actions, timeline, actions,
+evidence with custody, obligations). Every write goes through one service; every read through the
+selectors that decide visibility, so another tenant's object answers 404 like a missing one."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
+
+from apps.core.errors import Conflict
+from apps.evidence.models import Evidence
+from apps.evidence.selectors import custody_list, evidence_get, incident_evidence
+from apps.evidence.services import evidence_add
+from apps.notifications.choices import ObligationStatus
+from apps.notifications.models import Obligation
+from apps.notifications.selectors import obligation_list
+from apps.notifications.services import obligation_submit
+from apps.reporting.selectors import report_list
+from apps.response.actions import action_create, action_update
+from apps.response.choices import IncidentStatus, Severity, TimelineKind
+from apps.response.lifecycle import allowed_targets, transition_for
+from apps.response.models import Incident, ResponseAction
+from apps.response.selectors import action_list, incident_get, incident_visible, timeline_list
+from apps.response.services import incident_transition
+from apps.response.timeline import timeline_entry_add
+from apps.tenancy.roles import Scope
+from apps.web.forms import (
+    ActionForm,
+    ActionStatusForm,
+    EvidenceForm,
+    SubmissionForm,
+    TimelineNoteForm,
+    TransitionForm,
+)
+from apps.web.uploads import UploadTooLarge, stream_upload
+from apps.web.views.base import PageMixin, apply_service_errors, selected_tenant_id, wants_json
+
+PAGE_SIZE = 50
+LIFECYCLE = [s for s, _label in IncidentStatus.choices]
+
+
+class IncidentListView(PageMixin, TemplateView):
+    template_name = "web/incident_list.html"
+    section = "incidents"
+    title = "Incidents"
+
+    def get_context_data(self, **kwargs):
+        self.require(Scope.INCIDENT_READ)
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        incidents = incident_visible(access=self.access)
+        tenant_id = selected_tenant_id(self.request)
+        if tenant_id:
+            incidents = incidents.filter(tenant_id=tenant_id)
+        status = params.get("status", "open")
+        if status == "open":
+            incidents = incidents.exclude(status=IncidentStatus.CLOSED)
+        elif status in IncidentStatus.values:
+            incidents = incidents.filter(status=status)
+        severity = params.get("severity", "")
+        if severity in Severity.values:
+            incidents = incidents.filter(severity=severity)
+        q = params.get("q", "").strip()
+        if q:
+            incidents = incidents.filter(Q(reference__icontains=q) | Q(title__icontains=q))
+        incidents = incidents.prefetch_related(None).order_by("severity", "-declared_at", "id")
+        context.update(
+            page=Paginator(incidents, PAGE_SIZE).get_page(params.get("page")),
+            status=status,
+            severity=severity,
+            q=q,
+            statuses=IncidentStatus.choices,
+            severities=Severity.choices,
+        )
+        return context
+
+
+class IncidentMixin(PageMixin):
+    """Loads the incident through incident_get (404 for another tenant's or a need-to-know one)."""
+
+    section = "incidents"
+
+    def get_incident(self) -> Incident:
+        if not hasattr(self, "incident"):
+            try:
+                self.incident = incident_get(
+                    access=self.access, actor=self.request.user, incident_id=self.kwargs["incident_id"]
+                )
+            except Incident.DoesNotExist:
+                raise Http404 from None
+        return self.incident
+
+    def get_full_incident(self) -> Incident:
+        """Pages below the header need the full incident: a summary-only view (an executive's of a
+        need-to-know incident) stops at the header."""
+        incident = self.get_incident()
+        if incident.summary_only:
+            raise Http404
+        return incident
+
+    def workspace_url(self, anchor: str = "") -> str:
+        url = reverse("web:incident", kwargs={"incident_id": self.kwargs["incident_id"]})
+        return f"{url}#{anchor}" if anchor else url
+
+
+class IncidentWorkspaceView(IncidentMixin, TemplateView):
+    template_name = "web/incident.html"
+    # Bound forms with errors, put here by the write views that re-render the workspace.
+    bound_forms: dict = {}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        incident = self.get_incident()
+        access = self.access
+        tenant_id = incident.tenant_id
+        context.update(incident=incident, page_title=f"{incident.reference} {incident.title}")
+        context["lifecycle"] = [
+            {"status": s, "label": label, "done": LIFECYCLE.index(s) < LIFECYCLE.index(incident.status)}
+            for s, label in IncidentStatus.choices
+        ]
+        if incident.summary_only:
+            return context
+        obligations = list(
+            obligation_list(access=access).filter(incident=incident).order_by("status", "due_at", "id")
+        )
+        context["obligations"] = obligations
+        context["pending_obligations"] = [
+            o for o in obligations if o.status == ObligationStatus.PENDING and o.due_at
+        ]
+        labels = dict(IncidentStatus.choices)
+        context["transitions"] = [
+            {
+                "to": target,
+                "label": labels[target],
+                "needs_note": transition_for(incident.status, target).needs_note,
+                "form": self.bound_forms.get(f"transition-{target}")
+                or TransitionForm(initial={"to": target}),
+            }
+            for target in allowed_targets(incident, access)
+        ]
+        context["timeline"] = timeline_list(incident=incident).order_by("-at", "-recorded_at")
+        context["actions"] = action_list(incident=incident).order_by("status", "due_at", "created_at")
+        context["evidence"] = incident_evidence(incident=incident).order_by("-uploaded_at")
+        context["reports"] = report_list(access=access).filter(incident=incident).order_by("received_at")
+        context["may"] = {
+            "write": access.has_scope(tenant_id, Scope.INCIDENT_WRITE),
+            "evidence": access.has_scope(tenant_id, Scope.EVIDENCE_WRITE),
+            "submit": access.has_scope(tenant_id, Scope.OBLIGATION_SUBMIT),
+        }
+        context["action_form"] = self.bound_forms.get("action") or ActionForm()
+        context["note_form"] = self.bound_forms.get("note") or TimelineNoteForm()
+        context["evidence_form"] = self.bound_forms.get("evidence") or EvidenceForm()
+        context["submission_forms"] = {
+            str(o.pk): self.bound_forms.get(f"submit-{o.pk}") or SubmissionForm(prefix=f"o{o.pk.hex[:8]}")
+            for o in obligations
+            if o.status == ObligationStatus.PENDING
+        }
+        for o in obligations:
+            o.form = context["submission_forms"].get(str(o.pk))
+        return context
+
+    def rerender(self, key: str, form):
+        """The workspace again, with this form's errors in place (400)."""
+        self.bound_forms = {key: form}
+        response = self.render_to_response(self.get_context_data(), status=400)
+        return response
+
+
+class WriteView(IncidentWorkspaceView):
+    http_method_names = ["post"]
+
+
+class TransitionView(WriteView):
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        form = TransitionForm(request.POST)
+        if not form.is_valid():
+            return redirect(self.workspace_url())
+        target = form.cleaned_data["to"]
+        try:
+            incident_transition(
+                actor=request.user,
+                access=self.access,
+                incident=incident,
+                to=target,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return self.rerender(f"transition-{target}", form)
+        except Conflict as exc:
+            return self.conflict(exc, self.workspace_url())
+        messages.success(
+            request, _("Moved to %(status)s.") % {"status": dict(IncidentStatus.choices)[target]}
+        )
+        return redirect(self.workspace_url())
+
+
+class ActionCreateView(WriteView):
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        form = ActionForm(request.POST)
+        if not form.is_valid():
+            return self.rerender("action", form)
+        try:
+            action_create(actor=request.user, access=self.access, incident=incident, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return self.rerender("action", form)
+        messages.success(request, _("Action added."))
+        return redirect(self.workspace_url("actions"))
+
+
+class ActionStatusView(WriteView):
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        try:
+            action = action_list(incident=incident).get(pk=self.kwargs["action_id"])
+        except ResponseAction.DoesNotExist:
+            raise Http404 from None
+        form = ActionStatusForm(request.POST)
+        if form.is_valid():
+            try:
+                action_update(
+                    actor=request.user, access=self.access, action=action, status=form.cleaned_data["status"]
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+        return redirect(self.workspace_url("actions"))
+
+
+class TimelineNoteView(WriteView):
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        form = TimelineNoteForm(request.POST)
+        if not form.is_valid():
+            return self.rerender("note", form)
+        try:
+            timeline_entry_add(
+                actor=request.user,
+                access=self.access,
+                incident=incident,
+                kind=TimelineKind.OBSERVATION,
+                summary=form.cleaned_data["summary"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return self.rerender("note", form)
+        return redirect(self.workspace_url("timeline"))
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), after the upload handler is set
+class EvidenceUploadView(WriteView):
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        try:
+            refused = stream_upload(request)
+            form = EvidenceForm(request.POST, request.FILES)
+            valid = refused is None and form.is_valid()
+        except UploadTooLarge as exc:
+            if wants_json(request):
+                return JsonResponse({"errors": {"file": [str(exc.detail)]}}, status=413)
+            messages.error(request, str(exc.detail))
+            return redirect(self.workspace_url("evidence"))
+        if refused is not None:
+            return refused
+        if valid:
+            data = form.cleaned_data
+            try:
+                evidence_add(actor=request.user, access=self.access, incident=incident, **data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Evidence %(name)s stored.") % {"name": data["file"].name})
+                url = self.workspace_url("evidence")
+                return JsonResponse({"redirect": url}) if wants_json(request) else redirect(url)
+        if wants_json(request):
+            return JsonResponse({"errors": form.errors}, status=400)
+        return self.rerender("evidence", form)
+
+
+class CustodyView(IncidentMixin, TemplateView):
+    template_name = "web/custody.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        incident = self.get_full_incident()
+        try:
+            evidence = evidence_get(access=self.access, evidence_id=self.kwargs["evidence_id"])
+        except Evidence.DoesNotExist:
+            raise Http404 from None
+        if evidence.incident_id != incident.pk:
+            raise Http404
+        context.update(
+            incident=incident,
+            evidence=evidence,
+            custody=custody_list(evidence=evidence).order_by("at", "recorded_at"),
+            page_title=evidence.original_name,
+        )
+        return context
+
+
+class SubmissionView(WriteView):
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        try:
+            obligation = (
+                obligation_list(access=self.access)
+                .filter(incident=incident)
+                .get(pk=self.kwargs["obligation_id"])
+            )
+        except Obligation.DoesNotExist:
+            raise Http404 from None
+        form = SubmissionForm(request.POST, prefix=f"o{obligation.pk.hex[:8]}")
+        key = f"submit-{obligation.pk}"
+        if not form.is_valid():
+            return self.rerender(key, form)
+        try:
+            obligation_submit(
+                actor=request.user, access=self.access, obligation=obligation, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return self.rerender(key, form)
+        except Conflict as exc:
+            return self.conflict(exc, self.workspace_url("obligations"))
+        messages.success(request, _("Submission recorded."))
+        return redirect(self.workspace_url("obligations"))

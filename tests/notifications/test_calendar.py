@@ -1,0 +1,172 @@
+"""The personal iCalendar feed: a secret link (rotatable), RFC 5545 text (CRLF, folding at 75 octets,
+escaping), and the same visibility as the API."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.notifications import ical
+from apps.notifications.models import Course, Obligation, TrainingAssignment
+from apps.response.models import Incident
+from apps.tenancy.roles import RoleId
+from tests.factories import TenantFactory
+
+
+@pytest.fixture
+def gdpr_tenant(tenant):
+    tenant.settings = {"regimes": ["gdpr"]}
+    tenant.save(update_fields=["settings"])
+    return tenant
+
+
+def parse(body: bytes) -> list[dict]:
+    """A strict reader: every line ends in CRLF and is at most 75 octets; BEGIN/END pairs nest; returns
+    the VEVENTs as {property: value} after unfolding."""
+    assert body.endswith(b"\r\n")
+    raw_lines = body.split(b"\r\n")[:-1]
+    assert all(b"\n" not in line and b"\r" not in line for line in raw_lines)
+    assert all(len(line) <= 75 for line in raw_lines), max(raw_lines, key=len)
+    lines = []
+    for line in raw_lines:
+        if line.startswith(b" "):
+            lines[-1] += line[1:]
+        else:
+            lines.append(line)
+    stack, events, current = [], [], None
+    for line in (line.decode() for line in lines):
+        name, _, value = line.partition(":")
+        if name == "BEGIN":
+            stack.append(value)
+            if value == "VEVENT":
+                current = {}
+        elif name == "END":
+            assert stack, f"END:{value} without BEGIN"
+            assert stack.pop() == value, f"unbalanced END:{value}"
+            if value == "VEVENT":
+                events.append(current)
+                current = None
+        elif current is not None:
+            current[name] = value
+    assert stack == [], "unclosed components"
+    assert lines[0] == b"BEGIN:VCALENDAR"
+    return events
+
+
+def unescape(value: str) -> str:
+    out, chars = [], iter(value)
+    for char in chars:
+        if char == "\\":
+            nxt = next(chars)
+            out.append("\n" if nxt in "nN" else nxt)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def test_text_is_escaped_and_long_lines_fold_between_characters():
+    assert ical.escape_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+    line = "SUMMARY:" + "é" * 100  # two octets each: a fold must not split one
+    folded = ical.fold(line)
+    parts = folded.split("\r\n")
+    assert all(len(part.encode()) <= 75 for part in parts)
+    assert "".join([parts[0], *(p[1:] for p in parts[1:])]) == line
+
+
+def test_the_feed_url_is_personal_and_rotates(api_client_for, make_member, tenant, client):
+    user = make_member(RoleId.HANDLER, tenant)
+    api = api_client_for(user)
+    first = api.get("/api/v1/calendar/").json()["url"]
+    assert api.get("/api/v1/calendar/").json()["url"] == first, "stable until rotated"
+    assert first.startswith("http://testserver/calendar/")
+    assert first.endswith(".ics")
+    path = first.removeprefix("http://testserver")
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+
+    rotated = api.post("/api/v1/calendar/").json()["url"]
+    assert rotated != first
+    assert client.get(path).status_code == 404, "the old link is dead"
+    assert client.get(rotated.removeprefix("http://testserver")).status_code == 200
+    assert client.get(path[:-10] + "0000000000").status_code == 404
+    assert client.get("/calendar/nonsense.ics").status_code == 404
+    other = api_client_for(make_member(RoleId.HANDLER, tenant)).get("/api/v1/calendar/").json()["url"]
+    assert other != rotated
+
+
+def test_the_feed_lists_visible_pending_obligations_and_own_training(
+    gdpr_tenant, declare, patch_incident, make_member, api_client_for, client
+):
+    handler = make_member(RoleId.HANDLER, gdpr_tenant)
+    open_one = declare(title='Leak, "big"; really\\bad')
+    patch_incident(open_one["id"], personal_data_breach=True, aware_at=timezone.now().isoformat())
+    restricted = declare(title="Need to know", restricted=True)
+    patch_incident(restricted["id"], personal_data_breach=True, aware_at=timezone.now().isoformat())
+    elsewhere = TenantFactory(settings={"regimes": ["gdpr"]})
+    course = Course.unscoped.create(
+        tenant=gdpr_tenant, name="Awareness, level 1", description="Read; then act"
+    )
+    mine = TrainingAssignment.unscoped.create(
+        tenant=gdpr_tenant, course=course, user=handler, due_at=timezone.now() + timedelta(days=9)
+    )
+    TrainingAssignment.unscoped.create(
+        tenant=gdpr_tenant,
+        course=course,
+        user=make_member(RoleId.REPORTER, gdpr_tenant),
+        due_at=timezone.now() + timedelta(days=9),
+    )
+    submitted = Obligation.unscoped.get(incident_id=open_one["id"], step__code="GDPR-4")
+    Obligation.unscoped.filter(pk=submitted.pk).update(status="waived", waived_rationale="No high risk")
+
+    url = api_client_for(handler).get("/api/v1/calendar/").json()["url"]
+    response = client.get(url.removeprefix("http://testserver"))
+    events = parse(response.content)
+
+    visible = Obligation.unscoped.get(incident_id=open_one["id"], step__code="GDPR-2")
+    assert {e["UID"] for e in events} == {f"obligation-{visible.pk}@vigil", f"training-{mine.pk}@vigil"}
+    event = next(e for e in events if e["UID"].startswith("obligation-"))
+    assert event["DTEND"] == visible.due_at.strftime("%Y%m%dT%H%M%SZ")
+    assert "DTSTAMP" in event
+    assert event["DTSTAMP"].endswith("Z")
+    reference = Incident.unscoped.get(pk=open_one["id"]).reference
+    assert reference in unescape(event["SUMMARY"])
+    training_event = next(e for e in events if e["UID"].startswith("training-"))
+    assert unescape(training_event["SUMMARY"]) == "Training due: Awareness, level 1"
+    assert unescape(training_event["DESCRIPTION"]) == "Read; then act"
+    assert "\\," in training_event["SUMMARY"]
+    assert "\\;" in training_event["DESCRIPTION"]
+    other_manager = make_member(RoleId.MANAGER, elsewhere)
+    other_url = api_client_for(other_manager).get("/api/v1/calendar/").json()["url"]
+    assert parse(client.get(other_url.removeprefix("http://testserver")).content) == []
+    assert str(restricted["id"])  # need-to-know: see the next test
+
+
+def test_the_feed_follows_need_to_know_like_the_api(
+    gdpr_tenant, declare, patch_incident, manager, api_client_for, client, make_member
+):
+    restricted = declare(title="Need to know", restricted=True)
+    patch_incident(restricted["id"], personal_data_breach=True, aware_at=timezone.now().isoformat())
+    pending = set(
+        Obligation.unscoped.filter(incident_id=restricted["id"], status="pending").values_list(
+            "pk", flat=True
+        )
+    )
+
+    def feed_uids(user):
+        url = api_client_for(user).get("/api/v1/calendar/").json()["url"]
+        return {e["UID"] for e in parse(client.get(url.removeprefix("http://testserver")).content)}
+
+    expected = {f"obligation-{pk}@vigil" for pk in pending}
+    assert feed_uids(manager) == expected
+    assert feed_uids(make_member(RoleId.HANDLER, gdpr_tenant)) == set()
+    assert feed_uids(make_member(RoleId.REPORTER, gdpr_tenant)) == set()
+    assert feed_uids(make_member(RoleId.MANAGER, TenantFactory())) == set()
+    # Same rows as the API shows that person.
+    api_ids = {
+        row["id"]
+        for row in api_client_for(manager)
+        .get("/api/v1/obligations/", {"status": "pending"})
+        .json()["results"]
+    }
+    assert {f"obligation-{pk}@vigil" for pk in api_ids} == expected
