@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.tenancy.access import access_for
+from apps.tenancy.access import Access, access_for
 from apps.tenancy.context import _current, activate
 from apps.tenancy.services import token_create
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -99,3 +99,29 @@ def unused_tcp_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _reship_reference_data() -> None:
+    """Transactional tests end with a flush (TRUNCATE of every table), which also removes the reference
+    data the catalog migrations ship. Put it back the way the migrations do, so every test starts from the
+    state a real installation has."""
+    import importlib
+
+    from django.apps import apps
+
+    from apps.catalog.models import Category
+
+    if Category.unscoped.filter(tenant__isnull=True).exists():
+        return
+    # The live models' default managers want a tenant context; the shipped rows belong to no tenant.
+    with activate(Access.system([])):
+        for name in ("0002_shipped_taxonomy_and_matrix", "0004_shipped_regimes"):
+            importlib.import_module(f"apps.catalog.migrations.{name}").ship(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _shipped_reference_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        _reship_reference_data()

@@ -25,9 +25,9 @@ CHROMIUM_ARGS = [
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", BASE_DIR / "var" / "screenshots"))
 
-# Live-server tests are transactional: the shipped reference data (categories, severity matrix, regimes)
-# that migrations load is restored for each of them.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Live-server tests are transactional: tests/conftest.py puts back the shipped reference data (categories,
+# severity matrix, regimes) that the flush after each transactional test removes.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")

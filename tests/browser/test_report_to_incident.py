@@ -16,7 +16,7 @@ from apps.tenancy.access import access_for
 from apps.tenancy.context import activate
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct-horse-battery"
 
 
