@@ -12,6 +12,10 @@ class NotificationsConfig(AppConfig):
         subscribe("incident.declared")(sync_incident_obligations)
         subscribe("incident.flags_changed")(sync_incident_obligations)
 
+        from apps.notifications.subscribers import tell_executives_of_escalation
+
+        subscribe("incident.escalated")(tell_executives_of_escalation)
+
         # Training (ISO 27001 A.6.3): new members get the tenant's mandatory courses. The reminder tasks
         # live in their own module (beat names them), registered here.
         from apps.notifications import reminder_tasks  # noqa: F401

@@ -41,6 +41,7 @@ class NotificationKind(models.TextChoices):
     OBLIGATION_SUBMITTED = "obligation.submitted", "Notice submitted"
     INCIDENT_ASSIGNED = "incident.assigned", "Incident assigned to you"
     INCIDENT_TRANSITIONED = "incident.transitioned", "Incident status changed"
+    INCIDENT_ESCALATED = "incident.escalated", "Incident escalated to senior management"
     TRAINING_ASSIGNED = "training.assigned", "Training assigned"
     TRAINING_DUE_SOON = "training.due_soon", "Training due soon"
     TRAINING_OVERDUE = "training.overdue", "Training overdue"

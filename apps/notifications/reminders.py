@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +32,8 @@ from apps.core.events import publish
 from apps.notifications.choices import ObligationStatus
 from apps.notifications.messaging import notify
 from apps.notifications.models import Obligation, ReminderSent
-from apps.tenancy.models import Membership, Tenant
+from apps.notifications.recipients import tenant_people
+from apps.tenancy.models import Tenant
 from apps.tenancy.roles import RoleId
 
 DEFAULT_POINTS = ("50%", "75%", "90%", "1h")
@@ -161,24 +161,10 @@ def obligation_reminders_claim(*, batch_size: int, now: datetime | None = None) 
 # --------------------------------------------------------------------------------------------------
 
 
-def _people(tenant: Tenant, roles: set[str]):
-    """Active members holding one of `roles` in the tenant or one of its ancestors (a membership covers
-    the tenant's descendants)."""
-    ancestors = [part for part in tenant.path.split("/") if part]
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            pk__in=Membership.unscoped.filter(tenant_id__in=ancestors, role__in=roles).values("user_id"),
-        )
-        .order_by("pk")
-    )
-
-
 def _recipients(obligation: Obligation, *, overdue: bool) -> list:
     incident = obligation.incident
     roles = {RoleId.MANAGER, RoleId.EXECUTIVE} if overdue else {RoleId.MANAGER}
-    people = list(_people(incident.tenant, roles))
+    people = list(tenant_people(incident.tenant, roles))
     owner = incident.owner
     if owner is not None and owner.is_active and owner.pk not in {person.pk for person in people}:
         people.insert(0, owner)
