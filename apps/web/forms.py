@@ -11,6 +11,11 @@ from apps.evidence.choices import CollectionMethod, EvidenceSource
 from apps.reporting.choices import ReportKind
 from apps.web import lockout
 
+
+def _text(rows: int = 3):
+    return forms.Textarea(attrs={"rows": rows})
+
+
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -94,7 +99,7 @@ class AssessmentForm(forms.Form):
     category = forms.ModelChoiceField(label=_("Category"), queryset=None, required=False)
     impact = forms.ChoiceField(label=_("Impact"), required=False)
     urgency = forms.ChoiceField(label=_("Urgency"), required=False)
-    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 3}))
+    rationale = forms.CharField(label=_("Rationale"), widget=_text())
     duplicate_of = forms.ModelChoiceField(label=_("Duplicate of report"), queryset=None, required=False)
     incident = forms.ModelChoiceField(
         label=_("Link to an existing incident"),
@@ -155,3 +160,144 @@ class SubmissionForm(forms.Form):
     recipient = forms.CharField(label=_("Sent to"), required=False, max_length=300)
     reference = forms.CharField(label=_("Their reference"), required=False, max_length=200)
     summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- Second increment: managing an incident, its review, notifications -----------------------------------
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+class IncidentManageForm(forms.Form):
+    """What a manager steers (apps.response.services.STEERING) and the root cause."""
+
+    owner = UserChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Unassigned"))
+    team = UserMultipleChoiceField(
+        label=_("Response team"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    restricted = forms.BooleanField(
+        label=_("Need-to-know"),
+        required=False,
+        help_text=_("Only the team, the owner, managers and people granted access below see it in full."),
+    )
+    personal_data_breach = forms.BooleanField(
+        label=_("Personal-data breach"),
+        required=False,
+        help_text=_(
+            "Adds the data-protection regimes of the department (e.g. GDPR) and starts their clocks."
+        ),
+    )
+    regimes = forms.MultipleChoiceField(
+        label=_("Regimes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    rationale = forms.CharField(
+        label=_("Rationale for the regimes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when a regime is added or removed: the notifiability decision is recorded."),
+    )
+    aware_at = forms.DateTimeField(label=_("Aware at"), required=False, widget=DATETIME_WIDGET)
+    classified_major_at = forms.DateTimeField(
+        label=_("Classified major at"), required=False, widget=DATETIME_WIDGET, help_text=_("DORA clock.")
+    )
+    materiality_determined_at = forms.DateTimeField(
+        label=_("Materiality determined at"),
+        required=False,
+        widget=DATETIME_WIDGET,
+        help_text=_("SEC clock."),
+    )
+    discovered_at = forms.DateTimeField(label=_("Discovered at"), required=False, widget=DATETIME_WIDGET)
+    root_cause = forms.CharField(label=_("Root cause"), required=False, max_length=500)
+
+    FIELDS = [
+        "owner",
+        "team",
+        "restricted",
+        "personal_data_breach",
+        "regimes",
+        "aware_at",
+        "classified_major_at",
+        "materiality_determined_at",
+        "discovered_at",
+        "root_cause",
+    ]
+
+    def __init__(self, *args, people, regimes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+        self.fields["team"].queryset = people
+        self.fields["regimes"].choices = regimes
+
+
+class GrantForm(forms.Form):
+    user = UserChoiceField(label=_("Person"), queryset=None)
+    permission = forms.ChoiceField(
+        label=_("Access"), choices=[("view", _("View")), ("change", _("View and edit"))]
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people
+
+
+class ReviewForm(forms.Form):
+    timeline_summary = forms.CharField(
+        label=_("What happened (summary of the timeline)"),
+        required=False,
+        widget=_text(),
+    )
+    root_cause = forms.CharField(label=_("Root cause"), required=False, widget=_text())
+    contributing_factors = forms.CharField(label=_("Contributing factors"), required=False, widget=_text())
+    went_well = forms.CharField(label=_("What went well"), required=False, widget=_text())
+    went_badly = forms.CharField(label=_("What went badly"), required=False, widget=_text())
+    lessons_learned = forms.CharField(
+        label=_("Lessons learned"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Searchable by everyone who may read the incident, once the review is completed."),
+    )
+
+
+class CorrectiveActionForm(forms.Form):
+    title = forms.CharField(label=_("Action"), max_length=300)
+    kind = forms.ChoiceField(label=_("Kind"), choices=())
+    owner = UserChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Nobody yet"))
+    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
+
+    def __init__(self, *args, people, **kwargs):
+        from apps.reviews.choices import ActionKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ActionKind.choices
+        self.fields["owner"].queryset = people
+
+
+class CorrectiveActionStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=())
+    verification_note = forms.CharField(label=_("How effectiveness was checked"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from apps.reviews.choices import CorrectiveActionStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = CorrectiveActionStatus.choices
+
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.web.views import auth, incidents, queue, reports
+from apps.web.views import auth, incidents, insights, manage, notifications, queue, reports, reviews
 
 app_name = "web"
 
@@ -46,5 +46,47 @@ urlpatterns = [
         "incidents/<uuid:incident_id>/obligations/<uuid:obligation_id>/submit/",
         incidents.SubmissionView.as_view(),
         name="obligation-submit",
+    ),
+    path("incidents/<uuid:incident_id>/manage/", manage.IncidentManageView.as_view(), name="incident-manage"),
+    path("incidents/<uuid:incident_id>/grants/", manage.GrantCreateView.as_view(), name="grant-create"),
+    path(
+        "incidents/<uuid:incident_id>/grants/<int:grant_id>/revoke/",
+        manage.GrantRevokeView.as_view(),
+        name="grant-revoke",
+    ),
+    path("incidents/<uuid:incident_id>/review/", manage.ReviewView.as_view(), name="review"),
+    path(
+        "incidents/<uuid:incident_id>/review/complete/",
+        manage.ReviewCompleteView.as_view(),
+        name="review-complete",
+    ),
+    path(
+        "incidents/<uuid:incident_id>/review/actions/",
+        manage.CorrectiveActionCreateView.as_view(),
+        name="corrective-action-create",
+    ),
+    path(
+        "incidents/<uuid:incident_id>/review/actions/<uuid:corrective_action_id>/",
+        manage.CorrectiveActionUpdateView.as_view(),
+        name="corrective-action-update",
+    ),
+    path("reviews/", reviews.ReviewListView.as_view(), name="reviews"),
+    path("reviews/lessons/", reviews.LessonSearchView.as_view(), name="lessons"),
+    path("dashboard/", insights.DashboardView.as_view(), name="dashboard"),
+    path("reports/iso27001/", insights.Iso27001ReportView.as_view(), name="iso27001"),
+    path("notifications/", notifications.NotificationCentreView.as_view(), name="notifications"),
+    path(
+        "notifications/read-all/",
+        notifications.NotificationReadAllView.as_view(),
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/<uuid:notification_id>/read/",
+        notifications.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
+    path("notifications/preferences/", notifications.PreferencesView.as_view(), name="preferences"),
+    path(
+        "notifications/calendar/rotate/", notifications.CalendarRotateView.as_view(), name="calendar-rotate"
     ),
 ]

@@ -5,15 +5,11 @@ logs a console error. Screenshots of each page land in var/screenshots/."""
 import re
 
 import pytest
-from django.db import transaction
 from playwright.sync_api import expect
 
 from apps.catalog.models import Category
 from apps.reporting.models import Report
 from apps.response.models import Incident
-from apps.response.services import incident_update
-from apps.tenancy.access import access_for
-from apps.tenancy.context import activate
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,6 +25,7 @@ def people():
         ("rita", finance, "reporter"),
         ("hugo", finance, "handler"),
         ("maria", finance, "manager"),
+        ("erik", finance, "executive"),
         ("otto", engineering, "manager"),
     ]:
         users[username] = UserFactory(username=username, first_name=username.capitalize())
@@ -104,20 +101,79 @@ def test_report_assess_contain_upload_submit(pages, people, shot, tmp_path):
     shot(hugo, "09-custody")
     hugo.go_back()
 
-    # --- a manager flags it as a personal-data breach (no page for that yet): GDPR clocks start --
-    maria = people["maria"]
-    with activate(access_for(maria)), transaction.atomic():
-        incident_update(actor=maria, access=access_for(maria), incident=incident, personal_data_breach=True)
-    hugo.reload()
-    expect(hugo.locator(".incident-head__clocks .countdown").first).to_be_visible()
-    shot(hugo, "08-incident-workspace")
-    obligation = hugo.locator(".obligation").filter(has_text="GDPR").first
+    # --- a manager flags it as a personal-data breach on the Manage tab: the GDPR clocks start -----
+    maria = pages.open_as("maria", PASSWORD)
+    maria.goto(f"/incidents/{incident.pk}/")
+    maria.get_by_test_id("tab-manage").click()
+    maria.get_by_label("Personal-data breach").check()
+    maria.get_by_label("Root cause").fill("Look-alike domain not on the mail filter's block list")
+    shot(maria, "15-incident-manage")
+    maria.get_by_role("button", name="Save changes").click()
+    expect(maria.get_by_text("Incident updated.")).to_be_visible()
+    expect(maria.locator(".tag--pdb")).to_be_visible()
+    maria.get_by_role("link", name="Overview").click()
+    expect(maria.locator(".incident-head__clocks .countdown").first).to_be_visible()
+    shot(maria, "08-incident-workspace")
+    obligation = maria.locator(".obligation").filter(has_text="GDPR").first
     obligation.get_by_text("Record submission").first.click()
     obligation.get_by_label("Sent to").fill("CNIL")
     obligation.get_by_label("Their reference").fill("CNIL-2026-0042")
     obligation.get_by_role("button", name="Record submission").click()
-    expect(hugo.get_by_text("Submission recorded.")).to_be_visible()
-    expect(hugo.get_by_text("(CNIL-2026-0042)")).to_be_visible()
+    expect(maria.get_by_text("Submission recorded.")).to_be_visible()
+    expect(maria.get_by_text("(CNIL-2026-0042)")).to_be_visible()
+
+    # --- the review tab: the manager starts the review and decides an action --------------------
+    maria.get_by_test_id("tab-review").click()
+    maria.get_by_label("Root cause").fill("The look-alike domain was not on the block list.")
+    maria.get_by_label("Lessons learned").fill(
+        "Block look-alike domains of payroll providers; train payroll staff."
+    )
+    maria.get_by_role("button", name="Start the review").click()
+    expect(maria.get_by_text("Review started.")).to_be_visible()
+    maria.get_by_role("textbox", name="Action", exact=False).first.fill(
+        "Add payroll look-alike domains to the block list"
+    )
+    maria.get_by_label("Owner").select_option(label="Hugo (hugo)")
+    maria.get_by_role("button", name="Add action").click()
+    expect(maria.get_by_text("Action added.")).to_be_visible()
+    shot(maria, "16-review-tab")
+
+    # --- the executive sees it on the dashboard; the admin index shows the key figures ----------
+    erik = pages.open_as("erik", PASSWORD)
+    erik.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    expect(erik.get_by_test_id("open-by-severity")).to_contain_text("Finance")
+    expect(erik.get_by_test_id("kpi-open").locator(".stat__value")).to_have_text("1")
+    shot(erik, "14-dashboard")
+    erik.get_by_role("link", name="ISO 27001 evidence report").first.click()
+    expect(erik.get_by_role("heading", name=re.compile("evidence report"))).to_be_visible()
+    shot(erik, "18-iso27001-report")
+    erik.goto("/admin/")
+    expect(erik.get_by_test_id("admin-figures")).to_contain_text("open incidents")
+    shot(erik, "17-admin-index")
+
+    # --- the notification centre (hugo was assigned the corrective action's incident events) ----
+    from apps.notifications.models import Notification
+
+    hugo_user = Incident.unscoped.get(pk=incident.pk).tenant  # the tenant of the notifications
+    for kind, subject, critical in [
+        ("incident.transitioned", f"{incident.reference} moved to Contained", False),
+        ("obligation.due_soon", f"{incident.reference}: GDPR notification due in 3 days", False),
+        ("incident.assigned", f"Corrective action on {incident.reference} assigned to you", False),
+    ]:
+        Notification.unscoped.create(
+            tenant=hugo_user,
+            user=people["hugo"],
+            kind=kind,
+            subject=subject,
+            incident=incident,
+            critical=critical,
+            body="Open the incident to see the details.",
+        )
+    hugo.goto("/notifications/")
+    expect(hugo.get_by_test_id("inbox")).to_be_visible()
+    expect(hugo.get_by_role("heading", name=re.compile("Notifications"))).to_be_visible()
+    shot(hugo, "19-notification-centre")
+    hugo.goto(f"/incidents/{incident.pk}/")
 
     hugo.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents").click()
     expect(hugo.get_by_role("link", name=incident.reference)).to_be_visible()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -6,9 +8,11 @@ from django.utils import timezone
 
 from apps.catalog.models import Category
 from apps.evidence.services import evidence_add
+from apps.notifications.models import Notification
 from apps.reporting.services import report_create
 from apps.response.actions import action_create
-from apps.response.services import incident_declare, incident_update
+from apps.response.services import incident_declare, incident_grant, incident_update
+from apps.reviews.services import corrective_action_create, review_create
 from apps.tenancy.access import access_for
 from apps.tenancy.context import activate
 
@@ -84,6 +88,27 @@ def world(gdpr_tenant, make_member, phishing):
             incident=incident,
             file=ContentFile(b"log line\n", name="auth.log"),
         )
+        review = review_create(
+            actor=users["manager"], access=access, incident=incident, root_cause="Weak filter rules"
+        )
+        corrective_action = corrective_action_create(
+            actor=users["manager"],
+            access=access,
+            review=review,
+            title="Tighten the mail filter",
+            owner=users["handler"],
+            due_at=timezone.now() + timedelta(days=7),
+        )
+        grant = incident_grant(
+            actor=users["manager"], access=access, incident=incident, user=users["auditor"], permission="view"
+        )
+        notification = Notification.unscoped.create(
+            tenant=gdpr_tenant,
+            user=users["manager"],
+            kind="incident.assigned",
+            subject=f"{incident.reference} was assigned to you",
+            incident=incident,
+        )
     from apps.notifications.models import Obligation
 
     obligations = list(Obligation.unscoped.filter(incident=incident).order_by("due_at"))
@@ -97,4 +122,8 @@ def world(gdpr_tenant, make_member, phishing):
         "action": action,
         "evidence": evidence,
         "obligation": obligations[0],
+        "review": review,
+        "corrective_action": corrective_action,
+        "grant": grant,
+        "notification": notification,
     }

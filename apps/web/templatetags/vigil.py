@@ -56,3 +56,26 @@ def timeline_text(entry) -> str:
     if entry.kind != "automatic":
         return entry.summary
     return _FIELD_LIST.sub("", entry.summary)
+
+
+@register.filter
+def humanize_key(value) -> str:
+    """`members_by_role` → "Members by role" (the report's record names)."""
+    text = str(value).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def is_mapping(value) -> bool:
+    return isinstance(value, dict)
+
+
+@register.filter
+def lesson_marks(text) -> str:
+    """A lessons-search snippet: the user's text escaped, then the matched words (between **) marked."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    parts = escape(text or "").split("**")
+    marked = "".join(f"<mark>{p}</mark>" if i % 2 else p for i, p in enumerate(parts))
+    return mark_safe(marked)  # noqa: S308 - every part was escaped above

@@ -28,6 +28,9 @@ NAVIGATION = [
     ("web:my-reports", _("My reports"), None, "my-reports"),
     ("web:queue", _("Queue"), Scope.REPORT_READ, "queue"),
     ("web:incidents", _("Incidents"), Scope.INCIDENT_READ, "incidents"),
+    ("web:reviews", _("Reviews"), Scope.INCIDENT_READ, "reviews"),
+    ("web:dashboard", _("Dashboard"), Scope.DASHBOARD_READ, "dashboard"),
+    ("web:iso27001", _("Reports (ISO)"), Scope.DASHBOARD_READ, "iso"),
 ]
 
 
@@ -116,15 +119,11 @@ class PageMixin(LoginRequiredMixin, TenantScopedViewMixin):
             for name, label, scope, key in NAVIGATION
             if scope is None or access.has_any_scope(scope)
         ]
-        if access.has_any_scope(Scope.DASHBOARD_READ):
-            nav.append(
-                {
-                    "url": reverse("compliance-iso27001-list") + "?format=html",
-                    "label": _("Reports (ISO)"),
-                    "current": False,
-                }
-            )
+        from apps.web.views.notifications import unread_count
+
         return {
+            "unread_notifications": unread_count(access),
+            "notifications_current": self.section == "notifications",
             "nav": nav,
             "tenant_choices": tenants,
             "selected_tenant": selected_tenant_id(self.request),

@@ -120,7 +120,11 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         incident = self.get_incident()
         access = self.access
         tenant_id = incident.tenant_id
-        context.update(incident=incident, page_title=f"{incident.reference} {incident.title}")
+        context.update(
+            incident=incident,
+            page_title=f"{incident.reference} {incident.title}",
+            may_manage=access.has_scope(tenant_id, Scope.INCIDENT_MANAGE),
+        )
         context["lifecycle"] = [
             {"status": s, "label": label, "done": LIFECYCLE.index(s) < LIFECYCLE.index(incident.status)}
             for s, label in IncidentStatus.choices
