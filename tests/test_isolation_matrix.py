@@ -374,6 +374,32 @@ def _obligation(tenant: Tenant):
     )
 
 
+def _manual_obligation(tenant: Tenant):
+    from apps.catalog.models import RegimeStep
+    from apps.notifications.models import Obligation
+
+    step = RegimeStep.unscoped.get(tenant=None, code="AU-2")  # anchor_source manual
+    incident = IncidentFactory(tenant=tenant, regimes=["au-ndb"])
+    return Obligation.unscoped.create(
+        tenant=tenant, incident=incident, regime="au-ndb", step=step, notice=step.notice, recipient="OAIC"
+    )
+
+
+def _obligation_with_copy(tenant: Tenant):
+    from django.core.files.base import ContentFile
+
+    from apps.notifications.copies import store_copy
+
+    obligation = _obligation(tenant)
+    stored = store_copy(tenant_id=tenant.pk, file=ContentFile(b"notice as sent", name="notice.pdf"))
+    obligation.status = "submitted"
+    obligation.submitted_at = timezone.now()
+    obligation.copy_name, obligation.copy_sha256 = stored.name, stored.sha256
+    obligation.copy_size, obligation.copy_storage_key = stored.size, stored.storage_key
+    obligation.save()
+    return obligation
+
+
 def _authority(tenant: Tenant):
     from apps.notifications.models import Authority
 
@@ -397,6 +423,18 @@ OBLIGATIONS_TO_WAIVE = Recipe(
     witness_role=RoleId.MANAGER,
     make=lambda tenant, container: _obligation(tenant),
     write_body=lambda obj, actor: {"rationale": "Taken over"},
+)
+OBLIGATIONS_TO_ANCHOR = Recipe(
+    key="obligation-to-anchor",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: _manual_obligation(tenant),
+    write_body=lambda obj, actor: {"anchor_at": timezone.now().isoformat(), "rationale": "Taken over"},
+)
+OBLIGATIONS_WITH_COPY = Recipe(
+    key="obligation-with-copy",
+    witness_role=RoleId.HANDLER,
+    make=lambda tenant, container: _obligation_with_copy(tenant),
+    write_body=lambda obj, actor: {},
 )
 AUTHORITIES = Recipe(
     key="authority",
@@ -573,6 +611,8 @@ REGISTRY: dict[str, Entry] = {
     "obligation-detail": Entry(OBLIGATIONS, _pk),
     "obligation-submit": Entry(OBLIGATIONS, _pk),
     "obligation-waive": Entry(OBLIGATIONS_TO_WAIVE, _pk),
+    "obligation-anchor": Entry(OBLIGATIONS_TO_ANCHOR, _pk),
+    "obligation-copy": Entry(OBLIGATIONS_WITH_COPY, _pk),
     "authority-list": Entry(
         AUTHORITIES,
         create_body=lambda tenant, actor: {

@@ -19,11 +19,13 @@ _TENANT_FACT = re.compile(r"^(?P<negated>not\s+)?tenant:(?P<fact>[a-z0-9_]+)$")
 # DORA-2: the 24-hour backstop from awareness holds only when the incident was classified major within
 # 24 h of awareness (Del. Reg. 2025/301 Art. 5(2): classified later, DORA-1 alone applies).
 _DORA_BACKSTOP = "classified_major_at within 24 h of aware_at"
+# A trailing note in parentheses is commentary (HIPAA-4: "... (yearly log, due 60 days after year end)").
+_NOTE = re.compile(r"\s*\([^()]*\)$")
 
 
 def applies(condition: str, *, facts: Mapping[str, object], incident) -> bool | None:
     """Whether an `applies_when` condition holds for this tenant and incident (None: not known yet)."""
-    condition = (condition or "").strip()
+    condition = _NOTE.sub("", (condition or "").strip())
     if not condition:
         return True
     if match := _TENANT_FACT.match(condition):

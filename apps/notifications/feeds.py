@@ -86,15 +86,17 @@ def calendar_render(*, user, now=None) -> str:
         )
         for obligation in obligations:
             incident = obligation.incident
+            label = incident.reference if incident else f"annual log {obligation.period_year}"
+            where = f"Incident {incident.reference}" if incident else f"Annual log {obligation.period_year}"
             events.append(
                 ical.Event(
                     uid=f"obligation-{obligation.pk}@vigil",
                     start=obligation.due_at - EVENT_LENGTH,
                     end=obligation.due_at,
-                    summary=f"{obligation.step.name or obligation.notice} due ({incident.reference})",
+                    summary=f"{obligation.step.name or obligation.notice} due ({label})",
                     description=(
                         f"{obligation.regime.upper()} {obligation.step.code}: {obligation.notice}\n"
-                        f"Incident {incident.reference}\n"
+                        f"{where}\n"
                         f"Recipient: {obligation.recipient or '-'}\n"
                         f"Due: {obligation.due_at.isoformat()}"
                     ),

@@ -46,9 +46,24 @@ class Authority(UUIDModel, TenantScopedModel):
 class Obligation(UUIDModel, TenantScopedModel):
     """One notice an incident owes (design rule 7: deadlines are rows, not timers). Steps sharing a notice
     key are one obligation, due at the earliest applicable limit. `status` changes only through the
-    submit and waive actions."""
+    submit and waive actions.
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="obligations")
+    Annual steps (scope `annual`, e.g. HIPAA-4: breaches of fewer than 500 people, logged to HHS within
+    60 days after the calendar year ends) are ONE obligation per (tenant, step, year) that collects its
+    incidents: `incident` is null, `period_year` is set, and `AnnualObligationIncident` lists the incidents.
+    Chosen over a separate AnnualObligation model so that submit/waive, reminders, the calendar feed, the
+    list's filters and isolation work on annual rows unchanged; `?incident=` matches an annual obligation
+    through its collected incidents.
+
+    The submission (`submitted_*`, `reference`, `summary`, the attached `copy_*`) is written once: a
+    database trigger refuses changing it once the row is submitted (migration 0005)."""
+
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="obligations"
+    )
+    period_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Annual obligations: the calendar year they collect."
+    )
     regime = models.CharField(max_length=30, help_text="The regime code.")
     step = models.ForeignKey(RegimeStep, on_delete=models.PROTECT, related_name="+")
     notice = models.CharField(max_length=60)
@@ -74,6 +89,11 @@ class Obligation(UUIDModel, TenantScopedModel):
     submitted_to = models.CharField(max_length=300, blank=True)
     reference = models.CharField(max_length=200, blank=True, help_text="The recipient's case number.")
     summary = models.TextField(blank=True)
+    # The copy of what was sent, content-addressed in the "evidence" storage (apps.notifications.copies).
+    copy_name = models.CharField(max_length=150, blank=True, db_default="")
+    copy_sha256 = models.CharField(max_length=64, blank=True, db_default="")
+    copy_size = models.PositiveBigIntegerField(null=True, blank=True)
+    copy_storage_key = models.CharField(max_length=300, blank=True, db_default="")
     waived_at = models.DateTimeField(null=True, blank=True)
     waived_rationale = models.TextField(blank=True)
     waived_by = models.ForeignKey(
@@ -88,9 +108,23 @@ class Obligation(UUIDModel, TenantScopedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["incident", "notice"], name="notif_obligation_incident_notice"),
+            models.UniqueConstraint(
+                fields=["tenant", "step", "period_year"],
+                condition=models.Q(incident__isnull=True),
+                name="notif_obligation_one_per_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(incident__isnull=True, period_year__isnull=False)
+                | models.Q(incident__isnull=False, period_year__isnull=True),
+                name="notif_obligation_incident_or_year",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status=ObligationStatus.SUBMITTED) | models.Q(submitted_at__isnull=False),
                 name="notif_obligation_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(copy_storage_key="") | models.Q(status=ObligationStatus.SUBMITTED),
+                name="notif_obligation_copy_only_when_submitted",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status=ObligationStatus.WAIVED) | ~models.Q(waived_rationale=""),
@@ -115,6 +149,8 @@ class Obligation(UUIDModel, TenantScopedModel):
         ]
 
     def __str__(self) -> str:
+        if self.incident_id is None:
+            return f"{self.notice} of {self.period_year}"
         return f"{self.notice} of incident {self.incident_id}"
 
     @property
@@ -124,6 +160,25 @@ class Obligation(UUIDModel, TenantScopedModel):
             and self.due_at is not None
             and self.due_at < timezone.now()
         )
+
+
+class AnnualObligationIncident(UUIDModel, TenantScopedModel):
+    """An incident collected into an annual obligation (HIPAA-4's yearly log …). Links stay after the
+    obligation is submitted: `added_at` later than its `submitted_at` means the incident was not in that
+    log."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="collected")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["obligation", "incident"], name="notif_annual_incident_once")
+        ]
+        indexes = [models.Index(fields=["tenant", "incident"], name="notif_annual_incident")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} in {self.obligation_id}"
 
 
 class Notification(UUIDModel, TenantScopedModel):

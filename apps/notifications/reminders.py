@@ -164,7 +164,9 @@ def obligation_reminders_claim(*, batch_size: int, now: datetime | None = None) 
 def _recipients(obligation: Obligation, *, overdue: bool) -> list:
     incident = obligation.incident
     roles = {RoleId.MANAGER, RoleId.EXECUTIVE} if overdue else {RoleId.MANAGER}
-    people = list(tenant_people(incident.tenant, roles))
+    people = list(tenant_people(obligation.tenant, roles))
+    if incident is None:  # an annual obligation: the tenant's managers (and executives when overdue)
+        return people
     owner = incident.owner
     if owner is not None and owner.is_active and owner.pk not in {person.pk for person in people}:
         people.insert(0, owner)
@@ -173,9 +175,9 @@ def _recipients(obligation: Obligation, *, overdue: bool) -> list:
 
 def _message(obligation: Obligation, point: str) -> tuple[str, str, str]:
     incident = obligation.incident
-    due = timezone.localtime(obligation.due_at, timezone=_zone(incident.tenant))
+    due = timezone.localtime(obligation.due_at, timezone=_zone(obligation.tenant))
     what = f"{obligation.step.name or obligation.notice} ({obligation.regime.upper()})"
-    where = f"incident {incident.reference}"
+    where = f"incident {incident.reference}" if incident else f"the {obligation.period_year} annual log"
     if point == OVERDUE:
         return (
             "obligation.overdue",
@@ -213,13 +215,13 @@ def obligation_remind(*, obligation_id, now: datetime | None = None) -> RemindRe
     # NO KEY: rows referencing the obligation (its ReminderSent) only take KEY SHARE locks.
     obligation = (
         Obligation.unscoped.select_for_update(no_key=True, of=("self",))
-        .select_related("incident__tenant", "incident__owner", "step")
+        .select_related("tenant", "incident__owner", "step")
         .filter(pk=obligation_id)
         .first()
     )
     if obligation is None:
         return RemindResult(point=None, told=0)
-    tenant = obligation.incident.tenant
+    tenant = obligation.tenant
     done = set(ReminderSent.unscoped.filter(obligation=obligation).values_list("point", flat=True))
     points = schedule(
         clock_started_at=obligation.clock_started_at,

@@ -2,11 +2,11 @@
 `obligation:read` in its tenant see the obligations of the incidents they see (incident_visible: need-to-know
 included; executives see those of restricted incidents too). Another tenant's obligation is 404."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.notifications.choices import ObligationStatus
-from apps.notifications.models import Authority, Obligation
+from apps.notifications.models import AnnualObligationIncident, Authority, Obligation
 from apps.response.selectors import incident_visible
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
@@ -14,11 +14,36 @@ from apps.tenancy.roles import Scope
 
 
 def obligation_list(*, access: Access) -> QuerySet[Obligation]:
+    """An annual obligation (no incident) is visible with any of the incidents it collects; `collected`
+    is prefetched with the visible ones only (one query per page)."""
     readable = current_context().tenant_ids & access.tenants_with(Scope.OBLIGATION_READ)
+    visible = incident_visible(access=access).values("pk")
+    collects_visible = Exists(
+        AnnualObligationIncident.unscoped.filter(obligation_id=OuterRef("pk"), incident_id__in=visible)
+    )
     # `unscoped` on purpose: the tenant filter is explicit here, visibility comes from incident_visible.
-    return Obligation.unscoped.filter(
-        tenant_id__in=readable, incident_id__in=incident_visible(access=access).values("pk")
-    ).select_related("step", "incident")
+    return (
+        Obligation.unscoped.filter(tenant_id__in=readable)
+        .filter(Q(incident_id__in=visible) | Q(incident__isnull=True) & collects_visible)
+        .select_related("step", "incident")
+        .prefetch_related(
+            Prefetch(
+                "collected",
+                queryset=AnnualObligationIncident.unscoped.filter(incident_id__in=visible).order_by(
+                    "added_at", "id"
+                ),
+                to_attr="visible_collected",
+            )
+        )
+    )
+
+
+def obligation_of_incident(queryset: QuerySet[Obligation], incident_id) -> QuerySet[Obligation]:
+    """The incident's own obligations and the annual ones that collect it."""
+    collects = Exists(
+        AnnualObligationIncident.unscoped.filter(obligation_id=OuterRef("pk"), incident_id=incident_id)
+    )
+    return queryset.filter(Q(incident_id=incident_id) | collects)
 
 
 def obligation_overdue(queryset: QuerySet[Obligation], *, now=None) -> QuerySet[Obligation]:

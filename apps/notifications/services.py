@@ -7,7 +7,13 @@ Obligations follow their incident: `obligations_sync` runs on `incident.declared
 - recomputes `clock_started_at`/`due_at` of pending ones when an anchor changed (an `aware_at` corrected,
   an earlier notice submitted), publishing `obligation.rescheduled` with the old and new due time;
 - waives the pending obligations of a regime removed from the incident, with the removal's rationale;
-- never touches submitted or waived obligations.
+- never touches submitted or waived obligations;
+- collects the incident into the annual obligation of each applicable `annual` step (one per tenant, step
+  and calendar year of the incident, due per the step from January 1 of the following year in the tenant's
+  time zone; see Obligation), and releases it from a pending one that no longer applies.
+
+Manual anchors (`anchor_source` manual, e.g. AU-2) are entered with `obligation_anchor`; a submission may
+carry the copy of what was sent (apps.notifications.copies), written once.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import re
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.files import File
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,10 +32,10 @@ from apps.catalog.models import Regime, RegimeStep
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
 from apps.core.validation import validate
-from apps.notifications import deadlines, reminders
+from apps.notifications import copies, deadlines, reminders
 from apps.notifications.applicability import applies
 from apps.notifications.choices import ObligationStatus
-from apps.notifications.models import Authority, Obligation
+from apps.notifications.models import AnnualObligationIncident, Authority, Obligation
 from apps.response.models import Incident
 from apps.tenancy.access import Access
 from apps.tenancy.models import Tenant
@@ -49,6 +56,10 @@ OBLIGATION_FIELDS = [
     "reference",
     "summary",
     "waived_rationale",
+    "period_year",
+    "copy_name",
+    "copy_sha256",
+    "copy_size",
 ]
 CLOCK_ANCHORS = frozenset({"aware_at", "classified_major_at", "materiality_determined_at", "discovered_at"})
 # A submission time may be a little ahead of the server's clock; more than that is a typing error.
@@ -166,7 +177,7 @@ def obligations_sync(*, incident_id, rationale: str = "") -> list[Obligation]:
         ):
             groups.setdefault(step.notice, []).append(step)
 
-    touched = []
+    touched = _sync_annual(incident, steps=steps, calendar=calendar, authorities=authorities)
     for notice, candidates in groups.items():
         obligation = existing.get(notice)
         manual = obligation.anchor_at if obligation else None
@@ -183,6 +194,7 @@ def obligations_sync(*, incident_id, rationale: str = "") -> list[Obligation]:
             touched.append(
                 _create(
                     actor=None,
+                    tenant=incident.tenant,
                     incident=incident,
                     step=step,
                     authority=authority,
@@ -218,10 +230,111 @@ def obligations_sync(*, incident_id, rationale: str = "") -> list[Obligation]:
     return touched
 
 
-def _create(*, actor, incident, step, authority, recipient, anchor, due, manual=None) -> Obligation:
+def _year_of(incident: Incident, calendar: deadlines.TenantCalendar) -> int:
+    """The calendar year an incident counts in for annual logs (HIPAA: the year of discovery), in the
+    tenant's time zone: discovered, else aware, else declared."""
+    moment = incident.discovered_at or incident.aware_at or incident.declared_at
+    return timezone.localtime(moment, timezone=calendar.zone).year
+
+
+def _sync_annual(incident, *, steps, calendar, authorities) -> list[Obligation]:
+    """Collect the incident into the annual obligation of each applicable annual step (creating it for the
+    first incident of the year), and release it from pending ones it no longer belongs to (condition false,
+    regime removed, year corrected). Submitted or waived annual obligations keep their links."""
+    facts = calendar.facts
+    wanted = {
+        (step.pk, _year_of(incident, calendar)): step
+        for step in steps
+        # Conservative, as for incident steps: a condition not known yet (None) counts as applying.
+        if step.scope == StepScope.ANNUAL
+        and applies(step.applies_when, facts=facts, incident=incident) is not False
+    }
+    links = {
+        (link.obligation.step_id, link.obligation.period_year): link
+        for link in AnnualObligationIncident.unscoped.filter(incident=incident).select_related("obligation")
+    }
+    touched = []
+    for key, link in links.items():
+        if key not in wanted and link.obligation.status == ObligationStatus.PENDING:
+            link.delete()
+            publish(
+                verb="obligation.released",
+                actor=None,
+                target=link.obligation,
+                tenant_id=incident.tenant_id,
+                incident_id=incident.pk,
+                data={"notice": link.obligation.notice, "year": link.obligation.period_year},
+            )
+            touched.append(link.obligation)
+    for (_, year), step in wanted.items():
+        if (step.pk, year) in links:
+            continue
+        annual, created = _annual_for(
+            incident, step=step, year=year, calendar=calendar, authorities=authorities
+        )
+        AnnualObligationIncident.unscoped.create(
+            tenant_id=incident.tenant_id, obligation=annual, incident=incident
+        )
+        if not created:
+            publish(
+                verb="obligation.collected",
+                actor=None,
+                target=annual,
+                tenant_id=incident.tenant_id,
+                incident_id=incident.pk,
+                data={"notice": annual.notice, "year": year, "due_at": _iso(annual.due_at)},
+            )
+        touched.append(annual)
+    return touched
+
+
+def _annual_for(incident, *, step, year, calendar, authorities) -> tuple[Obligation, bool]:
+    """The tenant's obligation of this annual step for this year, locked; created when missing (its clock
+    starts on January 1 of the next year, tenant time, and the step's period runs from there)."""
+    lookup = {"tenant_id": incident.tenant_id, "step": step, "period_year": year, "incident__isnull": True}
+    annual = Obligation.unscoped.select_for_update().filter(**lookup).first()
+    if annual is not None:
+        return annual, False
+    anchor = datetime(year + 1, 1, 1, tzinfo=calendar.zone)
+    authority = _authority_for(step, step.regime, authorities)
+    try:
+        with transaction.atomic():
+            annual = _create(
+                actor=None,
+                tenant=incident.tenant,
+                incident=None,
+                step=step,
+                authority=authority,
+                recipient=authority.name if authority else step.recipient,
+                anchor=anchor,
+                due=deadlines.due_at(step, anchor, calendar),
+                period_year=year,
+                timeline_incident_id=incident.pk,
+            )
+    except (IntegrityError, ValidationError):
+        # Another incident of the same year created it concurrently.
+        return Obligation.unscoped.select_for_update().get(**lookup), False
+    return annual, True
+
+
+def _create(
+    *,
+    actor,
+    tenant,
+    incident,
+    step,
+    authority,
+    recipient,
+    anchor,
+    due,
+    manual=None,
+    period_year=None,
+    timeline_incident_id=None,
+) -> Obligation:
     obligation = Obligation(
-        tenant_id=incident.tenant_id,
+        tenant_id=tenant.pk,
         incident=incident,
+        period_year=period_year,
         regime=step.regime.code,
         step=step,
         notice=step.notice,
@@ -232,19 +345,17 @@ def _create(*, actor, incident, step, authority, recipient, anchor, due, manual=
         due_at=due,
         created_by=actor,
     )
-    obligation.next_reminder_at = reminders.obligation_next_reminder_at(
-        obligation, settings=incident.tenant.settings
-    )
+    obligation.next_reminder_at = reminders.obligation_next_reminder_at(obligation, settings=tenant.settings)
     validate(obligation)
     obligation.save(force_insert=True)
     publish(
         verb="obligation.created",
         actor=actor,
         target=obligation,
-        tenant_id=incident.tenant_id,
-        incident_id=incident.pk,
+        tenant_id=tenant.pk,
+        incident_id=incident.pk if incident is not None else timeline_incident_id,
         changes=diff(obligation, {}, OBLIGATION_FIELDS),
-        data={"step": step.code, "regime": step.regime.code, "due_at": _iso(due)},
+        data={"step": step.code, "regime": step.regime.code, "due_at": _iso(due), "year": period_year},
     )
     return obligation
 
@@ -300,8 +411,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _lock(obligation: Obligation) -> Obligation:
-    # The incident first, as obligations_sync does: one lock order, no deadlock between the two.
-    Incident.unscoped.select_for_update().filter(pk=obligation.incident_id).first()
+    # The incident first, as obligations_sync does: one lock order, no deadlock between the two. Annual
+    # obligations have no incident: sync locks them after an incident, submit and waive lock them alone.
+    if obligation.incident_id is not None:
+        Incident.unscoped.select_for_update().filter(pk=obligation.incident_id).first()
     return Obligation.unscoped.select_for_update().select_related("step__regime").get(pk=obligation.pk)
 
 
@@ -350,6 +463,7 @@ def obligation_create(
     )
     return _create(
         actor=actor,
+        tenant=incident.tenant,
         incident=incident,
         step=step,
         authority=authority,
@@ -370,9 +484,11 @@ def obligation_submit(
     reference: str = "",
     recipient: str = "",
     summary: str = "",
+    copy: File | None = None,
 ) -> Obligation:
-    """Record that the notice was sent (when, by whom, to whom, the recipient's reference): pending →
-    submitted. The clocks that run from this submission start now (NIS2 final report, DORA reports)."""
+    """Record that the notice was sent (when, by whom, to whom, the recipient's reference, optionally the
+    copy of what was sent): pending → submitted, once (a database trigger refuses later changes). The
+    clocks that run from this submission start now (NIS2 final report, DORA reports)."""
     _require(
         access.has_scope(obligation.tenant_id, Scope.OBLIGATION_SUBMIT),
         "You may not record submissions in this tenant.",
@@ -391,6 +507,12 @@ def obligation_submit(
     obligation.submitted_to = (recipient or obligation.recipient)[:300]
     obligation.reference = reference
     obligation.summary = summary
+    if copy is not None:
+        stored = copies.store_copy(tenant_id=obligation.tenant_id, file=copy)
+        obligation.copy_name = stored.name
+        obligation.copy_sha256 = stored.sha256
+        obligation.copy_size = stored.size
+        obligation.copy_storage_key = stored.storage_key
     validate(obligation)
     obligation.save()
     publish(
@@ -402,6 +524,56 @@ def obligation_submit(
         changes=diff(obligation, before, OBLIGATION_FIELDS),
         data={"step": obligation.step.code, "regime": obligation.regime, "late": _late(obligation)},
     )
+    if obligation.incident_id is not None:
+        obligations_sync(incident_id=obligation.incident_id)
+    return obligation
+
+
+@transaction.atomic
+def obligation_anchor(
+    *, actor, access: Access, obligation: Obligation, anchor_at: datetime, rationale: str
+) -> Obligation:
+    """Enter the anchor of a step whose clock runs from a time only a person knows (anchor_source
+    `manual`, e.g. AU-2: when there were reasonable grounds to believe an eligible breach occurred):
+    sets clock_started_at, due_at (the deadline engine) and the next reminder, audited with the rationale
+    on the incident's timeline. 409 unless pending."""
+    _require(
+        access.has_scope(obligation.tenant_id, Scope.OBLIGATION_SUBMIT),
+        "You may not change obligations in this tenant.",
+    )
+    if not (rationale or "").strip():
+        raise ValidationError({"rationale": ["Say why the clock starts at this time."]})
+    obligation = _lock(obligation)
+    if obligation.status != ObligationStatus.PENDING:
+        raise Conflict(f"This obligation is already {obligation.status}.")
+    step = obligation.step
+    if step.anchor_source != "manual" or obligation.incident_id is None:
+        why = "the year's end" if obligation.incident_id is None else step.anchor_source
+        raise ValidationError(
+            {"anchor_at": [f"This obligation's clock runs from {why}, not a time you enter."]}
+        )
+    if anchor_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({"anchor_at": ["An anchor cannot be in the future."]})
+    tenant = Tenant.objects.get(pk=obligation.tenant_id)
+    before = snapshot(obligation, OBLIGATION_FIELDS)
+    obligation.anchor_at = anchor_at
+    obligation.clock_started_at = anchor_at
+    obligation.due_at = deadlines.due_at(step, anchor_at, deadlines.TenantCalendar.of(tenant))
+    obligation.next_reminder_at = reminders.obligation_next_reminder_at(obligation, settings=tenant.settings)
+    validate(obligation)
+    obligation.save(
+        update_fields=["anchor_at", "clock_started_at", "due_at", "next_reminder_at", "updated_at"]
+    )
+    publish(
+        verb="obligation.anchored",
+        actor=actor,
+        target=obligation,
+        tenant_id=obligation.tenant_id,
+        incident_id=obligation.incident_id,
+        changes=diff(obligation, before, OBLIGATION_FIELDS),
+        data={"step": step.code, "rationale": rationale.strip(), "due_at": _iso(obligation.due_at)},
+    )
+    # Steps sharing the notice keep the earliest limit among them (usually a no-op).
     obligations_sync(incident_id=obligation.incident_id)
     return obligation
 

@@ -233,11 +233,12 @@ def test_conditions_on_the_number_of_people(tenant, declare, patch_incident, obl
         affected_data_subjects=120,
     )
     obligations = obligations_of(incident["id"])
-    # 120 people: no HHS notice within 60 days (the yearly log instead), no media notice.
-    assert set(obligations) == {"HIPAA-1"}
+    # 120 people: no HHS notice within 60 days (the yearly log HIPAA-4 instead), no media notice.
+    assert set(obligations) == {"HIPAA-1", "HIPAA-4"}
     assert at(obligations["HIPAA-1"]["due_at"]) == at("2026-05-01T10:00:00-04:00")  # 60 days, local time
 
     patch_incident(incident["id"], affected_data_subjects=5000)
+    # 500 or more: the 60-day HHS and media notices; released from the (pending) yearly log.
     assert set(obligations_of(incident["id"])) == {"HIPAA-1", "HIPAA-2", "HIPAA-3"}
 
 

@@ -1,5 +1,6 @@
 import django_filters
 
+from apps.core.api.filters import UTCIsoDateTimeFilter
 from apps.notifications import selectors
 from apps.notifications.choices import OVERDUE, AuthorityKind, ObligationStatus
 from apps.notifications.models import Authority, Obligation
@@ -10,14 +11,18 @@ OBLIGATION_STATUS_FILTER = [*ObligationStatus.choices, (OVERDUE, "Overdue (pendi
 class ObligationFilter(django_filters.FilterSet):
     # Declared rather than generated from Meta.fields: generation queries the fail-closed default manager.
     tenant = django_filters.UUIDFilter(field_name="tenant_id")
-    incident = django_filters.UUIDFilter(field_name="incident_id")
+    # An annual obligation matches each incident it collects.
+    incident = django_filters.UUIDFilter(method="filter_incident")
     regime = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=OBLIGATION_STATUS_FILTER, method="filter_status")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_before = UTCIsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
 
     class Meta:
         model = Obligation
         fields = []
+
+    def filter_incident(self, queryset, name, value):
+        return selectors.obligation_of_incident(queryset, value)
 
     def filter_status(self, queryset, name, value):
         if value == OVERDUE:

@@ -24,6 +24,10 @@ class ObligationSerializer(serializers.ModelSerializer):
     step_name = serializers.CharField(source="step.name", read_only=True)
     incident_reference = serializers.CharField(source="incident.reference", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    incidents = serializers.SerializerMethodField(
+        help_text="The incidents it concerns: its own, or (annual obligations) those collected that you see."
+    )
+    has_copy = serializers.SerializerMethodField()
 
     class Meta:
         model = Obligation
@@ -32,6 +36,8 @@ class ObligationSerializer(serializers.ModelSerializer):
             "tenant",
             "incident",
             "incident_reference",
+            "period_year",
+            "incidents",
             "regime",
             "step",
             "step_name",
@@ -48,6 +54,10 @@ class ObligationSerializer(serializers.ModelSerializer):
             "submitted_to",
             "reference",
             "summary",
+            "has_copy",
+            "copy_name",
+            "copy_sha256",
+            "copy_size",
             "waived_at",
             "waived_rationale",
             "waived_by",
@@ -55,6 +65,17 @@ class ObligationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_incidents(self, obligation) -> list[str]:
+        if obligation.incident_id is not None:
+            return [str(obligation.incident_id)]
+        collected = getattr(obligation, "visible_collected", None)
+        if collected is None:
+            collected = obligation.collected.all()
+        return [str(link.incident_id) for link in collected]
+
+    def get_has_copy(self, obligation) -> bool:
+        return bool(obligation.copy_storage_key)
 
 
 class ObligationCreateSerializer(StrictSerializer):
@@ -71,6 +92,18 @@ class ObligationSubmitSerializer(StrictSerializer):
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     recipient = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    copy = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        allow_empty_file=False,
+        help_text="The copy of what was sent (multipart); stored once, content-addressed.",
+    )
+
+
+class ObligationAnchorSerializer(StrictSerializer):
+    anchor_at = serializers.DateTimeField()
+    rationale = serializers.CharField(max_length=5000)
 
 
 class ObligationWaiveSerializer(StrictSerializer):

@@ -1,13 +1,16 @@
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.notifications import selectors, services
+from apps.notifications import copies, selectors, services
 from apps.notifications.api.filters import AuthorityFilter, ObligationFilter
 from apps.notifications.api.serializers import (
     AuthorityCreateSerializer,
     AuthoritySerializer,
+    ObligationAnchorSerializer,
     ObligationCreateSerializer,
     ObligationSerializer,
     ObligationSubmitSerializer,
@@ -30,7 +33,15 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         "create": Scope.OBLIGATION_SUBMIT,
         "submit": Scope.OBLIGATION_SUBMIT,
         "waive": Scope.OBLIGATION_WAIVE,
+        "anchor": Scope.OBLIGATION_SUBMIT,
+        "copy": Scope.OBLIGATION_READ,  # whoever sees the obligation
     }
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body: an attached copy streams to disk, hashed and counted.
+        if request.method == "POST":
+            request.upload_handlers = [copies.CopyUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
 
     def scoped_queryset(self):
         return selectors.obligation_list(access=self.access)
@@ -47,11 +58,21 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         )
         return Response(self._reloaded(obligation), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ObligationSubmitSerializer, responses={200: ObligationSerializer})
+    @extend_schema(
+        request={
+            "application/json": ObligationSubmitSerializer,
+            "multipart/form-data": ObligationSubmitSerializer,
+        },
+        responses={
+            200: ObligationSerializer,
+            413: OpenApiResponse(description="Copy over EVIDENCE_MAX_BYTES."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        """Record the submission (when, reference, to whom, summary): pending → submitted; starts the
-        clocks that run from it. 409 unless pending."""
+        """Record the submission (when, reference, to whom, summary, and in multipart an optional `copy`
+        of what was sent): pending → submitted, written once; starts the clocks that run from it. 409
+        unless pending."""
         obligation = self.get_object()
         serializer = ObligationSubmitSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -59,6 +80,40 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             actor=request.user, access=self.access, obligation=obligation, **serializer.validated_data
         )
         return Response(self._reloaded(obligation))
+
+    @extend_schema(request=ObligationAnchorSerializer, responses={200: ObligationSerializer})
+    @action(detail=True, methods=["post"])
+    def anchor(self, request, pk=None):
+        """Enter the time the clock runs from, for a step whose anchor is manual (e.g. AU-2), with a
+        rationale: sets clock_started_at and due_at. 409 unless pending; 400 if the anchor is not manual."""
+        obligation = self.get_object()
+        serializer = ObligationAnchorSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.obligation_anchor(
+            actor=request.user, access=self.access, obligation=obligation, **serializer.validated_data
+        )
+        return Response(self._reloaded(obligation))
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="No copy attached."),
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def copy(self, request, pk=None):
+        """The attached copy of what was sent, as an attachment."""
+        obligation = self.get_object()
+        if not obligation.copy_storage_key:
+            raise Http404("No copy is attached to this obligation.")
+        response = FileResponse(
+            copies.copy_storage().open(obligation.copy_storage_key, "rb"),
+            content_type="application/octet-stream",
+        )
+        for name, value in copies.attachment_headers(obligation.copy_name).items():
+            response[name] = value
+        response["Content-Length"] = str(obligation.copy_size)
+        return response
 
     @extend_schema(request=ObligationWaiveSerializer, responses={200: ObligationSerializer})
     @action(detail=True, methods=["post"])

@@ -20,7 +20,7 @@ from apps.evidence.selectors import custody_list, evidence_get, incident_evidenc
 from apps.evidence.services import evidence_add
 from apps.notifications.choices import ObligationStatus
 from apps.notifications.models import Obligation
-from apps.notifications.selectors import obligation_list
+from apps.notifications.selectors import obligation_list, obligation_of_incident
 from apps.notifications.services import obligation_submit
 from apps.reporting.selectors import report_list
 from apps.response.actions import action_create, action_update
@@ -132,7 +132,9 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         if incident.summary_only:
             return context
         obligations = list(
-            obligation_list(access=access).filter(incident=incident).order_by("status", "due_at", "id")
+            obligation_of_incident(obligation_list(access=access), incident.pk).order_by(
+                "status", "due_at", "id"
+            )
         )
         context["obligations"] = obligations
         context["pending_obligations"] = [
@@ -315,10 +317,8 @@ class SubmissionView(WriteView):
     def post(self, request, *args, **kwargs):
         incident = self.get_full_incident()
         try:
-            obligation = (
-                obligation_list(access=self.access)
-                .filter(incident=incident)
-                .get(pk=self.kwargs["obligation_id"])
+            obligation = obligation_of_incident(obligation_list(access=self.access), incident.pk).get(
+                pk=self.kwargs["obligation_id"]
             )
         except Obligation.DoesNotExist:
             raise Http404 from None
