@@ -156,10 +156,7 @@ def regime_create(
     reuse a shipped one: an incident's `regimes` list names regimes by code."""
     if not access.has_scope(tenant.id, Scope.TENANT_ADMIN):
         raise PermissionDenied("You do not administer this tenant's regimes.")
-    if Regime.unscoped.filter(tenant__isnull=True, code=code).exists():
-        raise ValidationError({"code": ["This code belongs to a shipped regime; choose another."]})
-    if Regime.unscoped.filter(tenant=tenant, code=code).exists():
-        raise ValidationError({"code": ["This tenant already has a regime with this code."]})
+    regime_code_check(tenant=tenant, code=code)
     steps = steps or []
     codes = [step["code"] for step in steps]
     if len(set(codes)) != len(codes):
@@ -193,6 +190,14 @@ def regime_create(
         data={"steps": codes},
     )
     return regime
+
+
+def regime_code_check(*, tenant: Tenant, code: str) -> None:
+    """A tenant's own regime code may not reuse a shipped one, nor one of the tenant's."""
+    if Regime.unscoped.filter(tenant__isnull=True, code=code).exists():
+        raise ValidationError({"code": ["This code belongs to a shipped regime; choose another."]})
+    if Regime.unscoped.filter(tenant=tenant, code=code).exists():
+        raise ValidationError({"code": ["This tenant already has a regime with this code."]})
 
 
 @transaction.atomic
