@@ -57,6 +57,52 @@ check-deploy: install ## Django's deployment checks with production-like setting
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 	$(DEVSTACK) exec -- $(PY) manage.py check --deploy --fail-level WARNING
 
+# API fuzzing (tests/fuzz): `make test` runs a bounded pass; this one sends >= 10,000 generated requests.
+FUZZ_MAX_EXAMPLES ?= 25
+.PHONY: fuzz backup restore
+
+fuzz: install ## Fuzz the API from its OpenAPI schema, 5 roles, >= 10,000 cases (FUZZ_MAX_EXAMPLES=25 per operation)
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_MIN_CASES=10000 \
+	$(DEVSTACK) exec -- $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
+
+backup: install ## Back up database + evidence with a SHA-256 manifest to var/backups/ (BACKUP_DIR=... to choose)
+	$(DEVSTACK) exec -- $(PY) manage.py backup $(if $(BACKUP_DIR),--output "$(BACKUP_DIR)")
+
+restore: install ## Restore a backup into an EMPTY database and storage: make restore BACKUP=var/backups/vigil-...
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<backup directory>" >&2; exit 2; }
+	$(DEVSTACK) exec -- $(PY) manage.py restore "$(BACKUP)"
+
+# Scale benchmark (issue 7, bench/): a dedicated database, never the dev or test one. It needs a real
+# PostgreSQL and Redis (BENCH_DATABASE_URL / BENCH_REDIS_URL); bench/db.py refuses names without "bench".
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/vigil_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_REQUESTS ?= 200
+N ?= 10000
+SEED ?= 7
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) DEBUG=0 SECURE_SSL_REDIRECT=0 \
+	ALLOWED_HOSTS=127.0.0.1,localhost,testserver \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')"
+.PHONY: bench-data bench-run bench-quick bench
+
+bench-data: install ## Recreate the vigil_bench database with N generated incidents (make bench-data N=100000)
+	$(BENCH_ENV) $(PY) bench/db.py recreate
+	$(BENCH_ENV) $(PY) manage.py migrate -v0
+	$(BENCH_ENV) $(PY) manage.py generate_data --incidents $(N) --seed $(SEED)
+
+bench-run: install ## Benchmark the data in vigil_bench (gunicorn, 2 workers): make bench-run LABEL=10k
+	$(BENCH_ENV) $(PY) bench/run.py --label $(LABEL) --requests $(BENCH_REQUESTS)
+
+bench-quick: install ## The benchmark at 10k incidents (a few minutes); writes bench/results.json
+	$(MAKE) bench-data N=10000
+	$(MAKE) bench-run LABEL=10k
+
+bench: install ## The benchmark at 10k and 1M incidents (about 45 minutes) and the growth table
+	$(MAKE) bench-data N=10000
+	$(MAKE) bench-run LABEL=10k
+	$(MAKE) bench-data N=1000000
+	$(MAKE) bench-run LABEL=1M
+	$(PY) bench/run.py --compare 10k 1M
+
 lock: ## Regenerate constraints.txt from a fresh venv with the newest allowed versions
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv

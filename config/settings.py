@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 
 from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     "apps.core",
     "apps.accounts",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,7 +86,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 5}
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),
+    "connect_timeout": 5,
+    # OLTP: the JIT compiler costs tens of ms on every list query whose estimate passes jit_above_cost
+    # (the grant subqueries inflate it) and never pays back on keyset pages (bench/, issue 7).
+    "options": "-c jit=off",
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -152,12 +161,22 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "apps.tenancy.throttling.TokenRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_RATE_LIMIT", default="6000/min"),
         "login": env_str("LOGIN_RATE_LIMIT", default="30/min"),
+        # Per API token (apps.tenancy.throttling): below the per-user rate, so one runaway integration is
+        # slowed down on its own token.
+        "token": env_str("API_TOKEN_RATE_LIMIT", default="3000/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Client address of the throttles and the token endpoint's lockout: the N-th X-Forwarded-For entry from
+    # the right when N reverse proxies sit in front (NUM_PROXIES), else REMOTE_ADDR. Never DRF's default
+    # (None), which trusts a client-supplied X-Forwarded-For and lets a guesser pick a new address per try.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -179,11 +198,18 @@ SPECTACULAR_SETTINGS = {
         "ObligationStatusEnum": "apps.notifications.choices.ObligationStatus",
         "RegimeStepUnitEnum": "apps.catalog.choices.StepUnit",
         "RegimeStepScopeEnum": "apps.catalog.choices.StepScope",
+        "CustodyActionEnum": "apps.evidence.choices.CustodyAction",
+        "ManualCustodyActionEnum": "apps.evidence.choices.MANUAL_CUSTODY_ACTION_CHOICES",
     },
     # Self-hosted: the docs page loads Swagger UI from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error answers every endpoint can give (400/401/403/404/409/429), declared once: apps/core/api/schema.py
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.declare_error_responses",
+    ],
 }
 
 
@@ -272,6 +298,23 @@ SECURE_HSTS_PRELOAD = _SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything same-origin (the Swagger UI assets come from
+# drf-spectacular-sidecar's static files); no inline script anywhere; an inline <style> only with the
+# request's nonce ({{ request.csp_nonce }}: the Swagger UI page and the printable ISO report).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

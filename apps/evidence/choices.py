@@ -37,3 +37,4 @@ MANUAL_CUSTODY_ACTIONS = (
     CustodyAction.RELEASED,
     CustodyAction.RETURNED,
 )
+MANUAL_CUSTODY_ACTION_CHOICES = [(action.value, action.label) for action in MANUAL_CUSTODY_ACTIONS]

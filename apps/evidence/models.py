@@ -71,6 +71,8 @@ class Evidence(UUIDModel, TenantScopedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "-uploaded_at", "-id"], name="evidence_tenant_uploaded"),
+            # The list across many tenants, newest first, read in index order (issue 7).
+            models.Index(fields=["-uploaded_at", "-id"], name="evidence_uploaded"),
             models.Index(fields=["tenant", "incident", "uploaded_at"], name="evidence_incident"),
             models.Index(fields=["tenant", "report"], name="evidence_report"),
             models.Index(fields=["sha256"], name="evidence_sha256"),

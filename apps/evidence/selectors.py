@@ -1,13 +1,13 @@
 """Reads of evidence. An item is visible to whoever sees its incident in full (incident_visible, grants
 included: a `view` grant covers the incident's evidence) or its report (report_list)."""
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from apps.evidence.choices import CustodyAction
 from apps.evidence.models import CustodyEvent, Evidence
 from apps.reporting.selectors import report_list
 from apps.response.models import Incident
-from apps.response.selectors import incident_visible
+from apps.response.selectors import incident_granted_condition, incident_visible
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
@@ -25,8 +25,16 @@ def evidence_list(*, access: Access) -> QuerySet[Evidence]:
     hidden = (
         Q(report__confidential=True) & ~Q(tenant_id__in=identity) & ~Q(report__reporter_id=access.user_id)
     )
+    # Implied by the visibility rule below (reports are the context's; incidents are in a readable tenant
+    # or granted) but indexable: the list reads the tenants' newest items in index order and checks each
+    # one with a primary-key probe, instead of building every visible incident's id first (issue 7).
+    reachable = Q(tenant_id__in=tenant_ids) | incident_granted_condition(access=access, field="incident_id")
     return (
-        Evidence.unscoped.filter(Q(incident__in=incidents.values("pk")) | Q(report__in=reports.values("pk")))
+        Evidence.unscoped.filter(reachable)
+        .filter(
+            Exists(incidents.filter(pk=OuterRef("incident_id")))
+            | Exists(reports.filter(pk=OuterRef("report_id")))
+        )
         .annotate(
             identity_hidden=Case(
                 When(hidden, then=Value(True)), default=Value(False), output_field=BooleanField()

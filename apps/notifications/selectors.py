@@ -24,7 +24,12 @@ def obligation_list(*, access: Access) -> QuerySet[Obligation]:
     # `unscoped` on purpose: the tenant filter is explicit here, visibility comes from incident_visible.
     return (
         Obligation.unscoped.filter(tenant_id__in=readable)
-        .filter(Q(incident_id__in=visible) | Q(incident__isnull=True) & collects_visible)
+        # A primary-key probe per obligation, not `incident_id IN (every visible incident)`: under the OR
+        # PostgreSQL re-runs that whole subquery for each row (56 s a page at 1M incidents, issue 7).
+        .filter(
+            Exists(incident_visible(access=access).filter(pk=OuterRef("incident_id")))
+            | Q(incident__isnull=True) & collects_visible
+        )
         .select_related("step", "incident")
         .prefetch_related(
             Prefetch(

@@ -60,6 +60,9 @@ class Incident(UUIDModel, TenantScopedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="response_inc_tenant_created"),
+            # Lists across many tenants (an executive's 50, a grant holder's): newest first, read in index
+            # order and filtered, instead of collecting every row of the tenants and sorting (issue 7).
+            models.Index(fields=["-created_at", "-id"], name="response_inc_created"),
             models.Index(fields=["tenant", "status", "-created_at"], name="response_inc_tenant_status"),
             GinIndex(fields=["search_vector"], name="response_inc_search"),
         ]

@@ -1,7 +1,19 @@
 """Reads of incidents. `incident_visible` is the one place that crosses the tenant filter, and only
 through the grant join (design rule 1): granted outsiders see exactly what they were granted."""
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from apps.core.events import publish
 from apps.response.choices import GrantPermission
@@ -30,13 +42,38 @@ def _granted(access: Access, codenames) -> Exists:
     )
 
 
+class _InGrantedIds(Func):
+    """`incident.id = ANY(ARRAY(<the caller's granted incident ids>))`: the array is computed once (an
+    InitPlan) and the condition is indexable, so `in_role OR granted` can still use the tenant-scoped and
+    ordered indexes. A correlated EXISTS there turns every list into a scan of the whole table (issue 7)."""
+
+    template = "(%(expressions)s)))"
+    arg_joiner = " = ANY(ARRAY("
+    output_field = BooleanField()
+
+
+def _granted_ids(access: Access, codenames, field: str = "pk") -> _InGrantedIds:
+    ids = IncidentUserObjectPermission.objects.filter(
+        user_id=access.user_id,
+        permission__codename__in=codenames,
+        permission__content_type__app_label="response",
+    ).values("content_object_id")
+    return _InGrantedIds(field, Subquery(ids))
+
+
+def incident_granted_condition(*, access: Access, field: str) -> Q:
+    """`field` (an incident id column of another model) names an incident granted to the caller: the
+    indexable form, for children's lists that must also reach granted incidents of other tenants."""
+    return Q(_granted_ids(access, GRANT_CODENAMES.values(), field))
+
+
 def incident_visible(*, access: Access) -> QuerySet[Incident]:
     context = current_context()
     tenant_ids = context.tenant_ids
     readable = tenant_ids & access.tenants_with(Scope.INCIDENT_READ)
     restricted_full = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED)
     restricted_summary = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED_SUMMARY)
-    granted = _granted(access, GRANT_CODENAMES.values())
+    granted = Q(_granted_ids(access, GRANT_CODENAMES.values()))
     if context.narrowed:  # ?tenant=: granted incidents of other tenants stay out of the narrowed list
         granted &= Q(tenant_id__in=tenant_ids)
     in_role = Q(tenant_id__in=readable) & (

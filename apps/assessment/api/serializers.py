@@ -6,10 +6,15 @@ from apps.catalog.selectors import category_list
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictSerializer
 from apps.reporting.selectors import report_list
+from apps.response.choices import Severity
 from apps.response.selectors import incident_visible
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
+    # Blank unless the decision opened or linked an incident (DRF drops allow_blank from generated
+    # read-only fields, and the schema then denied the blank that `not_incident` decisions carry).
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = Assessment
         fields = [

@@ -1,6 +1,7 @@
 import django_filters
 
 from apps.audit.models import AuditEntry
+from apps.core.api.filters import UTCIsoDateTimeFilter
 from apps.tenancy.api.filters import TenantNarrowingFilter
 
 
@@ -10,8 +11,8 @@ class AuditEntryFilter(django_filters.FilterSet):
     verb = django_filters.CharFilter()
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = UTCIsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = UTCIsoDateTimeFilter(field_name="at", lookup_expr="lt")
     incident = django_filters.UUIDFilter(field_name="incident_id")
     actor = django_filters.UUIDFilter(field_name="actor_id")
 

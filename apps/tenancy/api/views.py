@@ -1,12 +1,12 @@
 from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, views
+from rest_framework import exceptions, mixins, status, views
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from apps.tenancy import selectors, services
+from apps.tenancy import selectors, services, signin
 from apps.tenancy.api.base import AUTHENTICATED, PLATFORM_ADMIN, TenantScopedViewSet
 from apps.tenancy.api.filters import MembershipFilter
 from apps.tenancy.api.serializers import (
@@ -139,29 +139,44 @@ class MembershipViewSet(
 
 
 class LoginRateThrottle(AnonRateThrottle):
+    """Every request to the token endpoint from one address (scope `login`, LOGIN_RATE_LIMIT)."""
+
     scope = "login"
 
 
 class AuthTokenView(views.APIView):
-    """Exchange a username and password for a personal API token (shown once)."""
+    """Exchange a username and password for a personal API token (shown once).
+
+    Brute force is stopped twice: LoginRateThrottle limits all attempts from one address, and failed
+    sign-ins lock the account and the address (apps/tenancy/signin.py); both answer 429 with Retry-After."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
 
+    def throttled(self, request, wait):
+        raise exceptions.Throttled(wait, detail="Too many sign-in attempts from this address.")
+
     @extend_schema(request=TokenRequestSerializer, responses={201: TokenResponseSerializer})
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
+        username = serializer.validated_data["username"]
+        ip = LoginRateThrottle().get_ident(request)  # REMOTE_ADDR, or per NUM_PROXIES behind proxies
+        wait = signin.locked_for(username=username, ip=ip)
+        if wait is not None:
+            raise exceptions.Throttled(
+                wait,
+                detail="Too many failed sign-ins for this account or from this address; "
+                "sign-in is locked for a while.",
+            )
+        user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or user.is_service_account:
+            signin.signin_failed(username=username, ip=ip)
             return Response(
                 {"detail": "Unable to sign in with these credentials."}, status=status.HTTP_400_BAD_REQUEST
             )
+        signin.signin_succeeded(username=username)
         with transaction.atomic():
             token, key = services.token_create(
                 actor=user, user=user, name="API sign-in", ttl=services.PERSONAL_TOKEN_TTL
