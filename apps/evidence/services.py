@@ -18,17 +18,11 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish
+from apps.core.files import sanitise_name
 from apps.core.origin import Origin, origin_as
 from apps.core.validation import validate
 from apps.evidence.choices import MANUAL_CUSTODY_ACTIONS, CollectionMethod, CustodyAction, EvidenceSource
-from apps.evidence.files import (
-    SNIFF_BYTES,
-    evidence_storage,
-    rehash,
-    sanitise_name,
-    sniff_content_type,
-    storage_key_for,
-)
+from apps.evidence.files import SNIFF_BYTES, evidence_storage, rehash, sniff_content_type, storage_key_for
 from apps.evidence.models import CustodyEvent, Evidence, IntegritySweep
 from apps.reporting.models import Report
 from apps.response.models import Incident
@@ -188,7 +182,7 @@ def evidence_add(
 
     sha256 = getattr(file, "sha256", "")
     size = file.size
-    if not sha256:  # not streamed through EvidenceUploadHandler: hash it here, chunk by chunk
+    if not sha256:  # not streamed through HashingUploadHandler: hash it here, chunk by chunk
         sha256, size = _sha256_of(file)
     if not size:
         raise ValidationError({"file": ["The file is empty."]})
@@ -201,7 +195,7 @@ def evidence_add(
         report=report,
         sha256=sha256,
         size=size,
-        original_name=sanitise_name(file.name),
+        original_name=sanitise_name(file.name, default="evidence"),
         declared_content_type=(getattr(file, "content_type", "") or "")[:255],
         detected_content_type=sniff_content_type(head),
         description=description,

@@ -3,7 +3,7 @@ which must be installed before anything reads the body, CSRF's check included.""
 
 from django.middleware.csrf import CsrfViewMiddleware
 
-from apps.evidence.files import EvidenceUploadHandler, UploadTooLarge
+from apps.core.files import HashingUploadHandler, UploadTooLarge
 
 
 def _no_view(request):  # pragma: no cover - CsrfViewMiddleware needs a get_response
@@ -13,7 +13,7 @@ def _no_view(request):  # pragma: no cover - CsrfViewMiddleware needs a get_resp
 def stream_upload(request):
     """Install the streaming handler, then check CSRF (the view is csrf_exempt for this reason only).
     Returns an error response, or None when the request may proceed. Raises UploadTooLarge."""
-    request.upload_handlers = [EvidenceUploadHandler(request)]
+    request.upload_handlers = [HashingUploadHandler(request)]
     return CsrfViewMiddleware(_no_view).process_view(request, None, (), {})
 
 

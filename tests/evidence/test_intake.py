@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.models import AuditEntry
-from apps.evidence.files import EvidenceUploadHandler, evidence_storage, sanitise_name, sniff_content_type
+from apps.core.files import HashingUploadHandler as EvidenceUploadHandler
+from apps.core.files import sanitise_name
+from apps.evidence.files import evidence_storage, sniff_content_type
 from apps.evidence.models import CustodyEvent, Evidence
 from apps.response.models import TimelineEntry
 from apps.tenancy.roles import RoleId
@@ -149,8 +151,8 @@ def test_at_the_limit_is_accepted(api_client_for, handler, incident, upload, set
     ],
 )
 def test_names_are_sanitised(raw, expected):
-    assert sanitise_name(raw) == expected
-    assert len(sanitise_name(raw)) <= 150
+    assert sanitise_name(raw, default="evidence") == expected
+    assert len(sanitise_name(raw, default="evidence")) <= 150
 
 
 def test_traversal_name_through_the_api(api_client_for, handler, incident, upload):

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from apps.core.files import HashingUploadHandler, attachment_headers
 from apps.evidence import selectors, services
 from apps.evidence.api.filters import EvidenceFilter
 from apps.evidence.api.serializers import (
@@ -14,8 +15,7 @@ from apps.evidence.api.serializers import (
     EvidenceSerializer,
     VerificationSerializer,
 )
-from apps.evidence.files import EvidenceUploadHandler, evidence_storage
-from apps.evidence.http import attachment_headers
+from apps.evidence.files import evidence_storage
 from apps.evidence.package import package_build
 from apps.evidence.services import evidence_exported
 from apps.response.api.views import IncidentChildViewSet
@@ -44,7 +44,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
     def initialize_request(self, request, *args, **kwargs):
         # Before anything reads the body: uploads stream to disk, hashed and counted chunk by chunk.
         if request.method == "POST":
-            request.upload_handlers = [EvidenceUploadHandler(request)]
+            request.upload_handlers = [HashingUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
     def scoped_queryset(self):

@@ -5,6 +5,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.files import HashingUploadHandler, attachment_headers
 from apps.notifications import copies, selectors, services
 from apps.notifications.api.filters import AuthorityFilter, ObligationFilter
 from apps.notifications.api.serializers import (
@@ -40,7 +41,7 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     def initialize_request(self, request, *args, **kwargs):
         # Before anything reads the body: an attached copy streams to disk, hashed and counted.
         if request.method == "POST":
-            request.upload_handlers = [copies.CopyUploadHandler(request)]
+            request.upload_handlers = [HashingUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
     def scoped_queryset(self):
@@ -110,7 +111,7 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             copies.copy_storage().open(obligation.copy_storage_key, "rb"),
             content_type="application/octet-stream",
         )
-        for name, value in copies.attachment_headers(obligation.copy_name).items():
+        for name, value in attachment_headers(obligation.copy_name).items():
             response[name] = value
         response["Content-Length"] = str(obligation.copy_size)
         return response
