@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,8 @@ class TenantAwareModelAdmin(ScopedRelationsMixin, admin.ModelAdmin):
     audited_by_services = False
     write_scope: str | None = Scope.ADMIN_SITE_WRITE
     show_full_result_count = False
+    # A URL typed without a scheme is https (Django 6's default; 5.2 still assumes http).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
