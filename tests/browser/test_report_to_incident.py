@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.catalog.models import Category
+from apps.evidence.models import Evidence
 from apps.reporting.models import Report
 from apps.response.models import Incident
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -181,7 +182,17 @@ def test_report_assess_contain_upload_submit(pages, people, shot, tmp_path):
 
     # --- another tenant's member cannot reach any of it -----------------------------------------
     otto = pages.open_as("otto", PASSWORD)
-    for path in (f"/incidents/{incident.pk}/", f"/queue/{Report.unscoped.get(incident=incident).pk}/"):
+    report = Report.unscoped.get(incident=incident)
+    evidence = Evidence.unscoped.filter(incident=incident).first()
+    every_page = [
+        f"/incidents/{incident.pk}/",
+        f"/incidents/{incident.pk}/manage/",
+        f"/incidents/{incident.pk}/review/",
+        f"/queue/{report.pk}/",
+        f"/reports/{report.pk}/filed/",
+        f"/incidents/{incident.pk}/evidence/{evidence.pk}/custody/",
+    ]
+    for path in every_page:
         pages.expect_404(f"{pages.base_url}{path}")
         response = otto.goto(path)
         assert response.status == 404, path
