@@ -86,7 +86,7 @@ def throwaway_redis():
 
 
 @pytest.fixture
-def outage_worker(throwaway_redis, tmp_path):
+def outage_worker(throwaway_redis, tmp_path, monkeypatch):
     """A worker of its own on the throwaway broker (default queue, so the relay's tasks reach it too), and
     this process's Celery app pointed at the same broker for the test."""
     mail_dir = tmp_path / "mail"
@@ -99,6 +99,9 @@ def outage_worker(throwaway_redis, tmp_path):
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
     )
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (the embedded devstack
+    # sets it), so both point at the throwaway broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", throwaway_redis.url)
     conf = celery_app.conf
     saved = (conf.broker_url, conf.task_default_queue, conf.broker_connection_timeout)
     conf.broker_url, conf.task_default_queue = throwaway_redis.url, "celery"
