@@ -4,15 +4,12 @@ from tests.reporting.conftest import (  # noqa: F401 (fixtures shared with the r
     auditor,
     executive,
     file_report,
-    handler,
-    manager,
-    phishing,
     reporter,
 )
 
 
 @pytest.fixture
-def decide(api_client_for, handler, phishing):  # noqa: F811 (the imported fixtures)
+def decide(api_client_for, handler, phishing):
     """POST a decision on a report (as the tenant's handler unless `by`); returns the response."""
 
     def post(report, *, by=None, **overrides):

@@ -5,30 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.catalog.models import Category
-
 OCCURRED = "2026-03-02T08:30:00+01:00"
 DETECTED = "2026-03-02T09:15:00+01:00"
 
 
 @pytest.fixture
-def phishing(db):
-    return Category.unscoped.get(code="phishing", tenant=None)
-
-
-@pytest.fixture
 def reporter(make_member, tenant):
     return make_member("reporter", tenant)
-
-
-@pytest.fixture
-def handler(make_member, tenant):
-    return make_member("handler", tenant)
-
-
-@pytest.fixture
-def manager(make_member, tenant):
-    return make_member("manager", tenant)
 
 
 @pytest.fixture

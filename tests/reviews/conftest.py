@@ -4,16 +4,6 @@ from tests.factories import IncidentFactory
 
 
 @pytest.fixture
-def manager(make_member, tenant):
-    return make_member("manager", tenant)
-
-
-@pytest.fixture
-def handler(make_member, tenant):
-    return make_member("handler", tenant)
-
-
-@pytest.fixture
 def incident(tenant):
     """A P2 incident of the tenant, recovered and with its root cause: ready to close but for its review."""
     return IncidentFactory(tenant=tenant, severity="P2", status="recovered", root_cause="Unpatched VPN")

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from apps.catalog.models import Category
 from apps.evidence.services import evidence_add
 from apps.notifications.models import Notification
 from apps.reporting.services import report_create
@@ -36,11 +35,6 @@ def gdpr_tenant(tenant):
     tenant.settings = {"regimes": ["gdpr"]}
     tenant.save(update_fields=["settings"])
     return tenant
-
-
-@pytest.fixture
-def phishing(db):
-    return Category.unscoped.get(code="phishing", tenant=None)
 
 
 @pytest.fixture
