@@ -77,11 +77,9 @@ def notify(
 
     created = []
     for user in users:
-        if not (
-            critical
-            or wants(user=user, kind=kind, channel="in_app")
-            or wants(user=user, kind=kind, channel="email")
-        ):
+        # Each preference is read once per person (critical messages ignore them).
+        email = critical or wants(user=user, kind=kind, channel="email")
+        if not (email or wants(user=user, kind=kind, channel="in_app")):
             continue  # silenced on every channel
         try:
             with transaction.atomic():
@@ -101,7 +99,7 @@ def notify(
                 raise
             continue  # already told
         created.append(notification)
-        if user.email and (critical or wants(user=user, kind=kind, channel="email")):
+        if user.email and email:
             outbox_enqueue(
                 channel=OutboxChannel.EMAIL,
                 recipient=user.email,
