@@ -363,7 +363,11 @@ def main() -> int:
         "endpoints": {},
     }
 
-    # 1. Queries per request at page sizes 10 and 100 (in-process test client, same database).
+    # 1. Queries per request at page sizes 10 and 100 (in-process test client, same database), with the
+    # insights reports computed every time (their cache off in this process only: the worst case).
+    from django.conf import settings
+
+    settings.INSIGHTS_CACHE_SECONDS = 0
     client = APIClient()
     for name, user, method, path, _sql, _params in endpoints:
         client.credentials(HTTP_AUTHORIZATION=f"Token {keys[user]}")
@@ -399,6 +403,14 @@ def main() -> int:
                 call(i)
             results["endpoints"][name].update(_timed(call, args.requests))
             print(f"  {name}: {results['endpoints'][name]}", flush=True)
+
+        # The transport alone: /healthz (no database, no authentication) through the same server and client.
+        def health(i):
+            with urllib.request.urlopen(server.base + "/healthz", timeout=10) as response:
+                response.read()
+
+        results["http_baseline"] = _timed(health, args.requests)
+        print(f"  http baseline (/healthz): {results['http_baseline']}", flush=True)
         results["gunicorn_worker_rss_mb"] = server.worker_rss_mb()
     finally:
         server.stop()
@@ -478,6 +490,31 @@ def main() -> int:
         "explain": str(explain_path.relative_to(ROOT)),
     }
 
+    # 5. The insights reports computed from the rows, bypassing their cache (apps/insights/cache.py), in
+    # this process: what the first read after a change costs.
+    from apps.insights.iso27001 import iso27001_sections
+    from apps.insights.metrics import metrics_computed
+    from apps.insights.period import Period, period_from
+    from apps.tenancy.access import Access
+    from apps.tenancy.context import activate
+
+    iso_period = Period(year_params["start"].date(), year_params["end"].date() - timedelta(days=1))
+    uncached = {
+        "ISO 27001 report (tenant-year)": (
+            [dept0],
+            lambda i: iso27001_sections(tenant_ids=frozenset([dept0]), period=iso_period),
+        ),
+        "metrics (dashboard, 50 tenants)": (
+            exec_tenants,
+            lambda i: metrics_computed(tenant_ids=frozenset(exec_tenants), period=period_from(None, None)),
+        ),
+    }
+    results["uncached"] = {}
+    for name, (tenants, compute) in uncached.items():
+        with activate(Access.system(tenants)):
+            compute(0)
+            results["uncached"][name] = _timed(compute, min(args.requests, 30))
+
     ApiToken.objects.filter(user__in=users.values(), name="bench").delete()
     _print_table(results)
     path = ROOT / "bench" / "results.json"
@@ -506,6 +543,11 @@ def _print_table(results: dict) -> None:
         f"{'reminder sweep (claim 200)':40} {s['median_ms']:8.1f} {s['p95_ms']:8.1f}   due now: {s['due_now']}, "
         f"index scan: {s['plan_uses_index']}"
     )
+    for name, e in results.get("uncached", {}).items():
+        print(f"{name + ' (uncached, in-process)':58} {e['median_ms']:8.1f} {e['p95_ms']:8.1f}")
+    if "http_baseline" in results:
+        b = results["http_baseline"]
+        print(f"{'http baseline: GET /healthz':40} {b['median_ms']:8.1f} {b['p95_ms']:8.1f} {b['rps']:7.1f}")
     print(f"gunicorn worker RSS (MB): {results.get('gunicorn_worker_rss_mb')}")
 
 
@@ -530,6 +572,17 @@ def _compare(small: str, large: str) -> int:
         f"{'reminder sweep (claim 200)':40} {sa['p95_ms']:10.1f} {sb['p95_ms']:10.1f} "
         f"{sb['p95_ms'] / sa['p95_ms']:7.2f}   due {sa['due_now']} -> {sb['due_now']}"
     )
+    for name, e in b.get("uncached", {}).items():
+        base = a.get("uncached", {}).get(name)
+        growth = f"{e['p95_ms'] / base['p95_ms']:7.2f}" if base else "      -"
+        base_p95 = f"{base['p95_ms']:10.1f}" if base else "         -"
+        print(f"{name + ' (uncached)':40} {base_p95} {e['p95_ms']:10.1f} {growth}   in-process, no HTTP")
+    if "http_baseline" in b:
+        ha, hb = a.get("http_baseline"), b["http_baseline"]
+        print(
+            f"{'http baseline: GET /healthz':40} {ha['p95_ms'] if ha else float('nan'):10.1f} "
+            f"{hb['p95_ms']:10.1f}   median {hb['median_ms']} ms"
+        )
     print(f"worker RSS MB: {a.get('gunicorn_worker_rss_mb')} -> {b.get('gunicorn_worker_rss_mb')}")
     return 0
 

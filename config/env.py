@@ -41,3 +41,11 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def derived_role_password(secret_key: str, role: str) -> str:
+    """The password of a database role `migrate` creates for the app (settings, "Database roles")."""
+    import hashlib
+    import hmac
+
+    return hmac.new(secret_key.encode(), f"vigil database role {role}".encode(), hashlib.sha256).hexdigest()

@@ -6,7 +6,8 @@ from pathlib import Path
 import csp.constants as csp
 import dj_database_url
 
-from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from config.env import BASE_DIR, derived_role_password, env_bool, env_int, env_list, env_str
+from config.oidc import check_provider_settings, parse_group_roles
 
 # pytest imports settings before any conftest can set the environment; tests run production-like
 # otherwise (DEBUG off), so this is the only switch they get.
@@ -33,6 +34,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "apps.core",
     "apps.accounts",
     "apps.tenancy",
@@ -56,9 +60,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Pages and the admin wait for the second factor (apps/web/middleware.py; the API: authentication.py).
+    "apps.web.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.RequestOriginMiddleware",
+    # PostgreSQL or Redis unreachable: 503 with Retry-After, not 500 (apps/core/unavailable.py).
+    "apps.core.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,24 +88,69 @@ TEMPLATES = [
     },
 ]
 
+# Database roles (design.md, "Database roles"; row-level security in apps/tenancy/rls.py):
+# - "default": the restricted runtime role the app runs as (not the owner, not a superuser, no BYPASSRLS);
+# - "owner": the tables' owner, used by `migrate` only;
+# - "system": a separate connection for the few cross-tenant system jobs (scanners, integrity sweep).
+# In production DATABASE_URL names the runtime role and DATABASE_OWNER_URL / DATABASE_SYSTEM_URL the other
+# two. When DATABASE_OWNER_URL is unset, DATABASE_URL is taken for the owner (a superuser in development,
+# CI and the embedded default) and `migrate` creates the runtime and system roles; the app then connects
+# as them, with passwords derived from SECRET_KEY.
+DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", default="vigil_app")
+DATABASE_SYSTEM_ROLE = env_str("DATABASE_SYSTEM_ROLE", default="vigil_system")
+
+
+def _database(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)
+    config["OPTIONS"] = {
+        **config.get("OPTIONS", {}),
+        "connect_timeout": 5,
+        # OLTP: the JIT compiler costs tens of ms on every list query whose estimate passes jit_above_cost
+        # (the grant subqueries inflate it) and never pays back on keyset pages (bench/, issue 7).
+        "options": "-c jit=off",
+    }
+    return config
+
+
+def _derived_role(owner: dict, role: str) -> dict:
+    return {
+        **owner,
+        "USER": role,
+        "PASSWORD": derived_role_password(SECRET_KEY, role),
+        "OPTIONS": {**owner["OPTIONS"]},
+    }
+
+
+_OWNER_URL = env_str("DATABASE_OWNER_URL", default="")
+DATABASES_DERIVE_ROLES = not _OWNER_URL
+_owner = _database(_OWNER_URL or env_str("DATABASE_URL"))
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL"),
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-DATABASES["default"]["OPTIONS"] = {
-    **DATABASES["default"].get("OPTIONS", {}),
-    "connect_timeout": 5,
-    # OLTP: the JIT compiler costs tens of ms on every list query whose estimate passes jit_above_cost
-    # (the grant subqueries inflate it) and never pays back on keyset pages (bench/, issue 7).
-    "options": "-c jit=off",
+    "default": _derived_role(_owner, DATABASE_RUNTIME_ROLE)
+    if DATABASES_DERIVE_ROLES
+    else _database(env_str("DATABASE_URL")),
+    "owner": _owner,
+    "system": (
+        _database(env_str("DATABASE_SYSTEM_URL"))
+        if env_str("DATABASE_SYSTEM_URL", default="")
+        else _derived_role(_owner, DATABASE_SYSTEM_ROLE)
+        if DATABASES_DERIVE_ROLES
+        else _owner
+    ),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # An unreachable Redis fails fast instead of holding the request (apps/core/unavailable.py).
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+# Insights reports (ISO 27001 report, metrics, dashboards) served from the cache until their tenants change
+# (apps/insights/cache.py); figures that move with the clock alone are at most this old. 0 = off (tests).
+INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 0 if TESTING else 120)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -114,6 +168,49 @@ if TESTING:
 # Guardian's anonymous user would be a tenant-less account nobody asked for.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc; apps/tenancy/oidc.py, apps/web/views/sso.py, README
+# "Single sign-on"). Off unless OIDC_RP_CLIENT_ID is set; then the provider's endpoints come from
+# OIDC_OP_DISCOVERY_URL (fetched on first use, cached per process) or from the explicit OIDC_OP_* variables,
+# which win over discovery.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", default=None if OIDC_ENABLED else "")
+OIDC_OP_DISCOVERY_URL = env_str("OIDC_OP_DISCOVERY_URL", default="")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", default=True)
+OIDC_LINK_BY_EMAIL = env_bool("OIDC_LINK_BY_EMAIL", default=False)
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_GROUP_ROLES = parse_group_roles(env_str("OIDC_GROUP_ROLES", default=""))
+# The ID token's `amr` values (RFC 8176) that count as a second factor: explicit multi-factor, one-time
+# codes, and proof of possession of a key (hardware, software, smart card). Or its `acr` in OIDC_MFA_ACR.
+OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", default="mfa,otp,hwk,swk,sc,pop")
+OIDC_MFA_ACR = env_list("OIDC_MFA_ACR", default="")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", default=True)
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_DISCOVERY_TTL = env_int("OIDC_DISCOVERY_TTL", 3600)
+OIDC_AUTHENTICATION_CALLBACK_URL = "web:sso-callback"
+OIDC_ALLOW_UNSECURED_JWT = False
+if OIDC_ENABLED:
+    check_provider_settings(
+        discovery_url=OIDC_OP_DISCOVERY_URL,
+        endpoints={
+            "OIDC_OP_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+            "OIDC_OP_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+            "OIDC_OP_USER_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+            "OIDC_OP_JWKS_ENDPOINT": OIDC_OP_JWKS_ENDPOINT,
+        },
+        sign_algo=OIDC_RP_SIGN_ALGO,
+    )
+    AUTHENTICATION_BACKENDS.append("apps.tenancy.oidc.VigilOIDCBackend")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", default="UTC")
@@ -148,7 +245,8 @@ EVIDENCE_SWEEP_MAX_PER_RUN = env_int("EVIDENCE_SWEEP_MAX_PER_RUN", 1000)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.tenancy.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Browser sessions, refused (403) until a second factor the person needs has been passed.
+        "apps.tenancy.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.DenyAll"],
     "DEFAULT_PARSER_CLASSES": [
@@ -162,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.core.api.throttling.UserRateThrottle",  # DRF's, letting requests through while Redis is down
         "apps.tenancy.throttling.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -322,6 +420,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LOGIN_URL = "/admin/login/"
+# Two-factor sign-in (django-otp, apps/accounts/second_factor.py): the issuer authenticator apps show.
+OTP_TOTP_ISSUER = "Vigil"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,7 +1,10 @@
+from contextlib import contextmanager, suppress
+
 import pytest
 from rest_framework.test import APIClient
 
-from apps.tenancy.access import Access, access_for
+from apps.tenancy import context as tenant_context
+from apps.tenancy.access import access_for
 from apps.tenancy.context import _current, activate
 from apps.tenancy.services import token_create
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -66,6 +69,17 @@ def superuser(db):
 
 
 @pytest.fixture
+def verified_client_for(db):
+    """A Django test Client signed in as the user with the second factor passed (tests/two_factor.py):
+    what a browser holds after the password and the code."""
+    from django.test import Client
+
+    from tests.two_factor import sign_in_verified
+
+    return lambda user: sign_in_verified(Client(), user)
+
+
+@pytest.fixture
 def api_client_for():
     """An APIClient authenticated with a real token of that user (the path external systems use)."""
 
@@ -101,22 +115,157 @@ def unused_tcp_port():
         return sock.getsockname()[1]
 
 
+# --------------------------------------------------------------------------------------------------
+# The database roles (settings, "Database roles"): the test database is created and migrated by the owner,
+# then every test runs the app as the restricted runtime role under row-level security (apps.tenancy.rls).
+# --------------------------------------------------------------------------------------------------
+
+
+_CREDENTIALS = ("USER", "PASSWORD")
+_RUNTIME: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    from django.db import connections
+
+    default, owner = connections["default"].settings_dict, connections["owner"].settings_dict
+    _RUNTIME.update({key: default[key] for key in _CREDENTIALS})
+    default.update({key: owner[key] for key in _CREDENTIALS})  # the owner creates and migrates it
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _app_runs_as_runtime_role(django_db_setup, django_db_blocker):
+    from django.db import connections
+
+    default = connections["default"]
+    for alias in ("owner", "system"):  # one database, three roles (pytest-django renames only those in use)
+        connections[alias].settings_dict["NAME"] = default.settings_dict["NAME"]
+    with django_db_blocker.unblock():
+        _snapshot_shipped_reference_data()
+    default.close()
+    default.settings_dict.update(_RUNTIME)
+    yield
+    default.close()
+    default.settings_dict.update({key: connections["owner"].settings_dict[key] for key in _CREDENTIALS})
+
+
+# The test suite's own setup and assertions read and write across tenants outside any context (factories,
+# `Model.unscoped` checks): for them, "outside every context" means every tenant. Requests through the
+# test clients, and tests marked `strict_rls`, run as in production, where outside means nothing: the
+# app's code never profits from the widening.
+def _every_tenant() -> tuple[frozenset, None]:
+    from django.db import connections
+
+    rows = connections["default"].connection.execute("SELECT id FROM tenancy_tenant").fetchall()
+    return frozenset(row[0] for row in rows), None
+
+
+@contextmanager
+def as_in_production():
+    """Outside every context the database shows nothing (apps.tenancy.context.outside_any_context)."""
+    widened = tenant_context.outside_any_context
+    tenant_context.outside_any_context = tenant_context._outside_any_context
+    _write_outside()
+    try:
+        yield
+    finally:
+        tenant_context.outside_any_context = widened
+        _write_outside()
+
+
+def _write_outside() -> None:
+    if _current.get() is not None:
+        return
+    with suppress(RuntimeError):  # pytest-django's refusal: this test does not use the database at all
+        tenant_context._write_session(None, on_exit=True)
+
+
+@pytest.fixture(autouse=True)
+def _suite_reads_across_tenants(request):
+    if request.node.get_closest_marker("strict_rls"):
+        yield
+        return
+    tenant_context.outside_any_context = _every_tenant
+    yield
+    tenant_context.outside_any_context = tenant_context._outside_any_context
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _requests_run_as_in_production():
+    from django.test.client import ClientHandler
+
+    handle = ClientHandler.__call__
+
+    def call(self, environ):
+        with as_in_production():
+            return handle(self, environ)
+
+    ClientHandler.__call__ = call
+    yield
+    ClientHandler.__call__ = handle
+
+
+def _tenant_created(sender, instance, created, **kwargs) -> None:
+    if created and _current.get() is None:
+        tenant_context._write_session(None)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "strict_rls: outside a tenant context the database shows nothing")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _refresh_on_new_tenant():
+    from django.db.models.signals import post_save
+
+    from apps.tenancy.models import Tenant
+
+    post_save.connect(_tenant_created, sender=Tenant, dispatch_uid="tests_rls_new_tenant")
+    yield
+    post_save.disconnect(sender=Tenant, dispatch_uid="tests_rls_new_tenant")
+
+
+_SHIPPED: dict[str, bytes] = {}
+
+
+def _owner_connection():
+    import psycopg
+    from django.db import connections
+
+    params = connections["owner"].get_connection_params()
+    params["dbname"] = connections["default"].settings_dict["NAME"]
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _snapshot_shipped_reference_data() -> None:
+    from psycopg import sql
+
+    from apps.tenancy.rls import protected_models
+
+    with _owner_connection() as owner:
+        for model in protected_models():
+            if model._meta.get_field("tenant").null:
+                table = model._meta.db_table
+                query = sql.SQL("COPY (SELECT * FROM {} WHERE tenant_id IS NULL) TO STDOUT")
+                with owner.cursor().copy(query.format(sql.Identifier(table))) as copy:
+                    _SHIPPED[table] = b"".join(bytes(block) for block in copy)
+
+
 def _reship_reference_data() -> None:
     """Transactional tests end with a flush (TRUNCATE of every table), which also removes the reference
-    data the catalog migrations ship. Put it back the way the migrations do, so every test starts from the
-    state a real installation has."""
-    import importlib
+    data the catalog migrations ship. Put back what migrate shipped (as the owner: the runtime role may not
+    write shipped rows), so every test starts from the state a real installation has."""
+    from psycopg import sql
 
-    from django.apps import apps
-
-    from apps.catalog.models import Category
-
-    if Category.unscoped.filter(tenant__isnull=True).exists():
-        return
-    # The live models' default managers want a tenant context; the shipped rows belong to no tenant.
-    with activate(Access.system([])):
-        for name in ("0002_shipped_taxonomy_and_matrix", "0004_shipped_regimes"):
-            importlib.import_module(f"apps.catalog.migrations.{name}").ship(apps, None)
+    with _owner_connection() as owner:
+        if owner.execute("SELECT EXISTS (SELECT FROM catalog_category WHERE tenant_id IS NULL)").fetchone()[
+            0
+        ]:
+            return
+        for table, data in _SHIPPED.items():
+            with owner.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(table))) as copy:
+                copy.write(data)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.tenancy.roles import RoleId
 from tests.factories import IncidentFactory, TenantFactory
@@ -81,3 +82,24 @@ def test_executive_incident_list_costs_the_same_for_one_or_three_child_tenants(
     assert len(page["results"]) == 6
 
     _assert_same_count(one_child, three_children, "incident-list for an executive of a parent tenant")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/compliance/iso27001/", "/api/v1/metrics/"])
+def test_insights_reports_cost_the_same_few_queries_whatever_the_data(url, db, make_member, api_client_for):
+    """The ISO 27001 report and the metrics are one SQL statement beside the request's own queries
+    (apps.insights.batch), whatever the number of rows and tenants they cover (issue 7)."""
+    group = TenantFactory()
+    IncidentFactory(tenant=group)
+    client = api_client_for(make_member(RoleId.AUDITOR, group))
+    client.get(url)
+
+    few, _ = _measure(client, url)
+    for _ in range(3):
+        child = TenantFactory(parent=group)
+        IncidentFactory(tenant=child)
+        IncidentFactory(tenant=group, status="closed", closed_at=timezone.now())
+    many, report = _measure(client, url)
+    assert len(report["tenants"]) == 4
+
+    _assert_same_count(few, many, url)
+    assert len(many) <= 8, _sql(many)

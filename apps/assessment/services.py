@@ -91,7 +91,7 @@ def assessment_record(
     Severity is derived from impact × urgency by the tenant's matrix. Re-assessing appends a new record."""
     if not access.has_scope(report.tenant_id, Scope.REPORT_ASSESS):
         raise PermissionDenied("You may not assess reports of this tenant.")
-    report = Report.unscoped.select_for_update().select_related("tenant").get(pk=report.pk)
+    report = Report.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=report.pk)
 
     errors: dict[str, list[str]] = {}
     if decision not in Decision.values:

@@ -24,7 +24,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 
 FORMAT = "vigil-backup/1"
@@ -66,7 +66,7 @@ def _candidates(program: str) -> list[str]:
 
 def pg_program(program: str) -> str:
     """pg_dump or pg_restore at least as new as the server (an older one refuses a newer server)."""
-    server_major = connection.pg_version // 10000
+    server_major = _owner().pg_version // 10000
     versions = []
     for candidate in _candidates(program):
         output = subprocess.run(  # noqa: S603 - a PostgreSQL client program found above
@@ -82,17 +82,23 @@ def pg_program(program: str) -> str:
     )
 
 
+def _owner():
+    """Backups read, and restores write, as the tables' owner: the app's runtime role sees only the rows
+    of its tenant context under row-level security (settings, "Database roles")."""
+    return connections["owner"]
+
+
 def pg_env() -> dict[str, str]:
     """libpq's environment for the database in use, read from the live connection (so that a unix socket
     given as `?host=` in DATABASE_URL, or a test run's test database, is honoured)."""
-    connection.ensure_connection()
-    info = connection.connection.info
+    _owner().ensure_connection()
+    info = _owner().connection.info
     env = {**os.environ, "PGHOST": info.host, "PGPORT": str(info.port), "PGUSER": info.user}
     env["PGDATABASE"] = info.dbname
     if info.password:
         env["PGPASSWORD"] = info.password
     for option in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
-        if value := connection.settings_dict.get("OPTIONS", {}).get(option):
+        if value := _owner().settings_dict.get("OPTIONS", {}).get(option):
             env[f"PG{option.upper()}"] = str(value)
     return env
 
@@ -145,7 +151,7 @@ def backup(*, output: Path, log=print) -> dict:
         "format": FORMAT,
         "started_at": started.isoformat(),
         "finished_at": timezone.now().isoformat(),
-        "database": {"name": connection.settings_dict["NAME"], "server_version": connection.pg_version},
+        "database": {"name": _owner().settings_dict["NAME"], "server_version": _owner().pg_version},
         "evidence_files": len(names),
         "files": files,
     }
@@ -173,7 +179,7 @@ def verify_manifest(source: Path) -> dict:
 
 
 def database_is_empty() -> bool:
-    with connection.cursor() as cursor:
+    with _owner().cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
@@ -187,13 +193,13 @@ def restore(*, source: Path, log=print) -> dict:
     log(f"manifest verified: {len(manifest['files'])} file(s)")
     if not database_is_empty():
         raise CommandError(
-            f"Database {connection.settings_dict['NAME']!r} is not empty; restore only into an empty one."
+            f"Database {_owner().settings_dict['NAME']!r} is not empty; restore only into an empty one."
         )
     storage = storages["evidence"]
     if evidence_files(storage):
         raise CommandError("The evidence storage is not empty; restore only into an empty one.")
     env, program = pg_env(), pg_program("pg_restore")
-    connection.close()  # pg_restore creates the tables; no open transaction of ours may hold anything
+    _owner().close()  # pg_restore creates the tables; no open transaction of ours may hold anything
     result = subprocess.run(  # noqa: S603 - pg_restore with fixed arguments
         [
             program,

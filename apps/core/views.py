@@ -1,12 +1,14 @@
 """Liveness and readiness for load balancers and orchestrators."""
 
 import logging
+import sys
 
 from django.db import connection
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 
+from apps.core.unavailable import unavailable_code, unavailable_response
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Raised outside a view (e.g. a middleware saving the session while PostgreSQL restarts): still a 503.
+    if code := unavailable_code(sys.exc_info()[1]):
+        return unavailable_response(request, code)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return default_server_error(request)

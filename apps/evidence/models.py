@@ -85,6 +85,10 @@ class Evidence(UUIDModel, TenantScopedModel):
 class CustodyEvent(UUIDModel, TenantScopedModel):
     """One entry of an item's chain of custody. Append-only (a database trigger refuses changes)."""
 
+    # Row-level security (apps.tenancy.rls): an outsider granted the incident reads and adds to the custody
+    # of its evidence (a download is recorded on the item's log).
+    granted_through = "evidence"
+
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="custody")
     action = models.CharField(max_length=20, choices=CustodyAction.choices)
     from_holder = models.CharField(max_length=300, blank=True)

@@ -27,7 +27,7 @@ from apps.evidence.models import CustodyEvent, Evidence, IntegritySweep
 from apps.reporting.models import Report
 from apps.response.models import Incident
 from apps.tenancy.access import Access
-from apps.tenancy.context import activate
+from apps.tenancy.context import SYSTEM_DATABASE, activate
 from apps.tenancy.roles import Scope
 
 logger = logging.getLogger(__name__)
@@ -380,26 +380,26 @@ class SweepRun:
     skipped: bool = False  # another sweep held the lock
 
 
-def _sweep_one(evidence: Evidence) -> Verification:
+def _sweep_one(evidence_id, tenant_id) -> Verification:
     """One item of the sweep, in its own transaction and inside its tenant's (system) context, so what
     the event's subscribers write is scoped like anything else. A custody entry is written when the
     result changes (first check, failure, recovery); an alert only when an item newly fails."""
-    result = _check(evidence)  # the bytes are read outside any transaction or lock
-    changed = evidence.last_verification_ok is not result.ok
-    with (
-        origin_as(Origin(channel="task")),
-        activate(Access.system([evidence.tenant_id])),
-        transaction.atomic(),
-    ):
-        _record_verification(
-            actor=None,
-            evidence=evidence,
-            result=result,
-            trigger="sweep",
-            custody=changed,
-            alert=changed,
-        )
-        IntegritySweep.objects.filter(name=SWEEP).update(position=evidence.pk, updated_at=result.verified_at)
+    with origin_as(Origin(channel="task")), activate(Access.system([tenant_id])):
+        evidence = Evidence.objects.select_related("report").get(pk=evidence_id)
+        result = _check(evidence)  # the bytes are read outside any transaction or lock
+        changed = evidence.last_verification_ok is not result.ok
+        with transaction.atomic():
+            _record_verification(
+                actor=None,
+                evidence=evidence,
+                result=result,
+                trigger="sweep",
+                custody=changed,
+                alert=changed,
+            )
+            IntegritySweep.objects.filter(name=SWEEP).update(
+                position=evidence.pk, updated_at=result.verified_at
+            )
     return result
 
 
@@ -424,7 +424,9 @@ def _sweep(*, batch_size: int, max_items: int) -> SweepRun:
     wrapped = False
     while checked < max_items:
         state.refresh_from_db()
-        items = Evidence.unscoped.select_related("report").order_by("id")
+        # Finding the work crosses tenants: the system connection (ids only; each item is then read and
+        # recorded inside its own tenant's context).
+        items = Evidence.unscoped.using(SYSTEM_DATABASE).order_by("id").values_list("id", "tenant_id")
         if state.position is not None:
             items = items.filter(id__gt=state.position)
         batch = list(items[: min(batch_size, max_items - checked)])
@@ -441,13 +443,11 @@ def _sweep(*, batch_size: int, max_items: int) -> SweepRun:
         if state.position is None:
             IntegritySweep.objects.filter(name=SWEEP).update(pass_started_at=timezone.now())
         batch_failures = 0
-        for evidence in batch:
-            result = _sweep_one(evidence)
+        for evidence_id, tenant_id in batch:
+            result = _sweep_one(evidence_id, tenant_id)
             if not result.ok:
                 batch_failures += 1
-                logger.warning(
-                    "evidence %s failed its integrity check (%s)", evidence.pk, evidence.storage_key
-                )
+                logger.warning("evidence %s failed its integrity check", evidence_id)
         checked += len(batch)
         failures += batch_failures
         IntegritySweep.objects.filter(name=SWEEP).update(

@@ -32,6 +32,8 @@ from django.utils import timezone
 from apps.notifications.choices import OutboxChannel, OutboxStatus
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
 from apps.notifications.webhooks import LOCAL_HOSTS, insecure_local_allowed, sign, webhook_body
+from apps.tenancy.access import Access
+from apps.tenancy.context import activate
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +119,16 @@ def outbox_deliver(*, message_id) -> Outcome:
 
 
 def _send(message: OutboxMessage) -> None:
-    if message.channel == OutboxChannel.EMAIL:
-        send_email(message)
-    elif message.channel == OutboxChannel.WEBHOOK:
-        send_webhook(message)
-    else:
-        raise GiveUp(f"Unknown channel {message.channel!r}.")
+    # The message's own tenant context (none for platform messages): what sending reads and logs (the
+    # subscription, the delivery log) is that tenant's, under row-level security like everything else.
+    tenants = [] if message.tenant_id is None else [message.tenant_id]
+    with activate(Access.system(tenants)):
+        if message.channel == OutboxChannel.EMAIL:
+            send_email(message)
+        elif message.channel == OutboxChannel.WEBHOOK:
+            send_webhook(message)
+        else:
+            raise GiveUp(f"Unknown channel {message.channel!r}.")
 
 
 def message_id_header(message: OutboxMessage) -> str:

@@ -37,6 +37,10 @@ class Authority(UUIDModel, TenantScopedModel):
 
     class Meta:
         verbose_name_plural = "authorities"
+        constraints = [
+            # Target of children's composite foreign keys (tenant_id, <link>): links stay in one tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="notif_authority_tenant_id"),
+        ]
         indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="notif_authority_tenant")]
 
     def __str__(self) -> str:
@@ -130,6 +134,8 @@ class Obligation(UUIDModel, TenantScopedModel):
                 condition=~models.Q(status=ObligationStatus.WAIVED) | ~models.Q(waived_rationale=""),
                 name="notif_obligation_waived_has_rationale",
             ),
+            # Target of children's composite foreign keys (tenant_id, <link>): links stay in one tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="notif_obligation_tenant_id"),
         ]
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="notif_obligation_tenant"),
@@ -202,7 +208,9 @@ class Notification(UUIDModel, TenantScopedModel):
                 fields=["user", "dedupe_key"],
                 condition=models.Q(dedupe_key__isnull=False),
                 name="notif_notification_once_per_user",
-            )
+            ),
+            # Target of children's composite foreign keys (tenant_id, <link>): links stay in one tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="notif_notification_tenant_id"),
         ]
         indexes = [models.Index(fields=["user", "-created_at", "-id"], name="notif_notification_user")]
 
@@ -233,6 +241,16 @@ class OutboxMessage(UUIDModel):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            # Target of children's composite foreign keys (tenant_id, <link>): links stay in one tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="notif_outbox_tenant_id"),
+            # A message of a notification is that notification's tenant's: with a NULL tenant the composite
+            # foreign key (MATCH SIMPLE) would not be checked.
+            models.CheckConstraint(
+                condition=models.Q(notification__isnull=True) | models.Q(tenant__isnull=False),
+                name="notif_outbox_notification_has_tenant",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],
@@ -281,7 +299,11 @@ class Course(UUIDModel, TenantScopedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="notif_course_tenant_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="notif_course_tenant_name"),
+            # Target of children's composite foreign keys (tenant_id, <link>): links stay in one tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="notif_course_tenant_id"),
+        ]
         indexes = [models.Index(fields=["tenant", "name", "id"], name="notif_course_tenant")]
 
     def __str__(self) -> str:
@@ -378,6 +400,10 @@ class WebhookSubscription(UUIDModel, TenantScopedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        constraints = [
+            # Target of children's composite foreign keys (tenant_id, <link>): links stay in one tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="notif_webhook_tenant_id"),
+        ]
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="notif_webhook_tenant"),
             # Every webhook-type domain event looks up its tenant's active subscriptions.

@@ -11,6 +11,7 @@ from django.db import DatabaseError, transaction
 
 from apps.core.origin import Origin, origin_as
 from apps.notifications import reminders, training
+from apps.tenancy.context import SYSTEM_DATABASE
 from apps.tenancy.tasks import TenantTask
 
 logger = logging.getLogger(__name__)
@@ -42,9 +43,11 @@ def obligation_reminders_scan() -> int:
     total = 0
     with origin_as(Origin(channel="task")):
         for _ in range(settings.REMINDER_SCAN_MAX_BATCHES):
-            with transaction.atomic():
+            with transaction.atomic(using=SYSTEM_DATABASE):
                 claimed = reminders.obligation_reminders_claim(batch_size=batch)
-                transaction.on_commit(lambda claimed=claimed: _fan_out(obligation_remind, claimed))
+                transaction.on_commit(
+                    lambda claimed=claimed: _fan_out(obligation_remind, claimed), using=SYSTEM_DATABASE
+                )
             total += len(claimed)
             if len(claimed) < batch:
                 break
@@ -62,9 +65,11 @@ def training_reminders_scan() -> int:
     total = 0
     with origin_as(Origin(channel="task")):
         for _ in range(settings.REMINDER_SCAN_MAX_BATCHES):
-            with transaction.atomic():
+            with transaction.atomic(using=SYSTEM_DATABASE):
                 claimed = training.training_reminders_claim(batch_size=batch)
-                transaction.on_commit(lambda claimed=claimed: _fan_out(training_remind, claimed))
+                transaction.on_commit(
+                    lambda claimed=claimed: _fan_out(training_remind, claimed), using=SYSTEM_DATABASE
+                )
             total += len(claimed)
             if len(claimed) < batch:
                 break

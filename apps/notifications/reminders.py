@@ -33,6 +33,7 @@ from apps.notifications.choices import ObligationStatus
 from apps.notifications.messaging import notify
 from apps.notifications.models import Obligation, ReminderSent
 from apps.notifications.recipients import tenant_people
+from apps.tenancy.context import SYSTEM_DATABASE
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import RoleId
 
@@ -140,19 +141,21 @@ def obligation_reminders_due_queryset(*, now: datetime):
     )
 
 
-@transaction.atomic
+@transaction.atomic(using=SYSTEM_DATABASE)
 def obligation_reminders_claim(*, batch_size: int, now: datetime | None = None) -> list[tuple]:
     """Claim up to `batch_size` due obligations (rows another scan holds are skipped) and push each one's
     next_reminder_at a lease ahead; returns (obligation id, tenant id) pairs for the fan-out. The task
     recomputes next_reminder_at from the schedule, so the lease only matters when a task is lost."""
     now = now or timezone.now()
     claimed = list(
-        obligation_reminders_due_queryset(now=now).select_for_update(skip_locked=True, no_key=True)[
-            :batch_size
-        ]
+        obligation_reminders_due_queryset(now=now)
+        .using(SYSTEM_DATABASE)
+        .select_for_update(skip_locked=True, no_key=True)[:batch_size]
     )
     if claimed:
-        Obligation.unscoped.filter(pk__in=[pk for pk, _ in claimed]).update(next_reminder_at=now + SCAN_LEASE)
+        Obligation.unscoped.using(SYSTEM_DATABASE).filter(pk__in=[pk for pk, _ in claimed]).update(
+            next_reminder_at=now + SCAN_LEASE
+        )
     return claimed
 
 

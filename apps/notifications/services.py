@@ -145,7 +145,7 @@ def _enabled_regimes(incident: Incident) -> dict[str, Regime]:
 def obligations_sync(*, incident_id, rationale: str = "") -> list[Obligation]:
     """Create, reschedule and (for removed regimes) waive the incident's obligations. Acts as the system:
     the person who changed the incident is on the incident's own event."""
-    incident = Incident.unscoped.select_for_update().select_related("tenant").get(pk=incident_id)
+    incident = Incident.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=incident_id)
     calendar = deadlines.TenantCalendar.of(incident.tenant)
     facts = calendar.facts
     regimes = _enabled_regimes(incident)
@@ -444,7 +444,7 @@ def obligation_create(
         raise ValidationError(
             {"anchor_at": ["This step's clock runs from a time you enter (e.g. the request)."]}
         )
-    incident = Incident.unscoped.select_for_update().select_related("tenant").get(pk=incident.pk)
+    incident = Incident.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=incident.pk)
     existing = {obligation.notice: obligation for obligation in Obligation.unscoped.filter(incident=incident)}
     if step.notice in existing:
         raise Conflict("The incident already has this obligation.")

@@ -30,7 +30,7 @@ from apps.notifications.messaging import notify
 from apps.notifications.models import Course, TrainingAssignment
 from apps.notifications.reminders import OVERDUE, Point, parse_points
 from apps.tenancy.access import Access
-from apps.tenancy.context import current_context
+from apps.tenancy.context import SYSTEM_DATABASE, current_context
 from apps.tenancy.models import Membership, Tenant
 from apps.tenancy.roles import RoleId, Scope
 
@@ -114,7 +114,7 @@ def course_update(*, actor, access: Access, course: Course, **fields) -> Course:
     unknown = sorted(set(fields) - set(COURSE_FIELDS))
     if unknown:
         raise ValidationError({name: ["Unknown or read-only field."] for name in unknown})
-    course = Course.unscoped.select_for_update().select_related("tenant").get(pk=course.pk)
+    course = Course.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=course.pk)
     before = snapshot(course, COURSE_FIELDS)
     for name, value in fields.items():
         setattr(course, name, value)
@@ -309,14 +309,16 @@ def training_reminders_due_queryset(*, now: datetime):
     )
 
 
-@transaction.atomic
+@transaction.atomic(using=SYSTEM_DATABASE)
 def training_reminders_claim(*, batch_size: int, now: datetime | None = None) -> list[tuple]:
     now = now or timezone.now()
     claimed = list(
-        training_reminders_due_queryset(now=now).select_for_update(skip_locked=True, no_key=True)[:batch_size]
+        training_reminders_due_queryset(now=now)
+        .using(SYSTEM_DATABASE)
+        .select_for_update(skip_locked=True, no_key=True)[:batch_size]
     )
     if claimed:
-        TrainingAssignment.unscoped.filter(pk__in=[pk for pk, _ in claimed]).update(
+        TrainingAssignment.unscoped.using(SYSTEM_DATABASE).filter(pk__in=[pk for pk, _ in claimed]).update(
             next_reminder_at=now + SCAN_LEASE
         )
     return claimed

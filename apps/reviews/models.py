@@ -32,6 +32,10 @@ class Review(UUIDModel, TenantScopedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        constraints = [
+            # Target of the corrective actions' composite foreign key (tenant_id, review_id).
+            models.UniqueConstraint(fields=["tenant", "id"], name="reviews_review_tenant_id"),
+        ]
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="reviews_review_tenant_created"),
             models.Index(fields=["tenant", "status"], name="reviews_review_tenant_status"),

@@ -8,6 +8,7 @@ from functools import reduce
 
 from django.db.models import Q
 
+from apps.tenancy.context import activate
 from apps.tenancy.models import ApiToken, Membership, Tenant
 from apps.tenancy.roles import PLATFORM_SCOPES, ROLES, scopes_of
 
@@ -55,7 +56,9 @@ def access_for(user, token: ApiToken | None = None) -> Access:
     memberships = Membership.unscoped.filter(user=user).values_list("tenant_id", "tenant__path", "role")
     if token is not None and token.tenant_id is not None:
         memberships = memberships.filter(tenant__path__startswith=token.tenant.path)
-    memberships = list(memberships)
+    # No tenant yet: the person alone, whom row-level security lets read their own memberships.
+    with activate(Access(user_id=user.pk)):
+        memberships = list(memberships)
     if not memberships:
         return Access(user_id=user.pk, is_service_account=user.is_service_account)
 

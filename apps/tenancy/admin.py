@@ -13,8 +13,8 @@ User = get_user_model()
 class MembershipInline(ScopedRelationsMixin, admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", "source", "created_at"]
+    readonly_fields = ["source", "created_at"]
     autocomplete_fields = ["user"]
 
     def get_queryset(self, request):
@@ -120,8 +120,8 @@ class TenantAdmin(TenantAwareModelAdmin):
 class MembershipAdmin(TenantAwareModelAdmin):
     audited_by_services = True
     write_scope = Scope.MEMBER_ADMIN
-    list_display = ["user", "tenant", "role", "created_at"]
-    list_filter = ["role"]
+    list_display = ["user", "tenant", "role", "source", "created_at"]
+    list_filter = ["role", "source"]
     search_fields = ["user__username", "user__email", "tenant__name"]
     list_select_related = ["user", "tenant"]
     autocomplete_fields = ["user", "tenant"]
@@ -130,7 +130,8 @@ class MembershipAdmin(TenantAwareModelAdmin):
         return selectors.membership_list(access=request.access)
 
     def get_readonly_fields(self, request, obj=None):
-        return ["user", "tenant"] if obj is not None else []
+        # `source`: single sign-on manages its own memberships (apps/tenancy/sso.py); by hand is "manual".
+        return ["user", "tenant", "source"] if obj is not None else ["source"]
 
     def save_model(self, request, obj, form, change):
         if change:

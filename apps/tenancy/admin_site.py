@@ -14,6 +14,7 @@ from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.second_factor import second_factor_satisfied
 from apps.core.events import publish
 from apps.tenancy import selectors
 from apps.tenancy.access import Access, access_for
@@ -41,12 +42,15 @@ class VigilAdminSite(admin.AdminSite):
     site_header = "Vigil administration"
     site_title = "Vigil"
     index_title = "Senior management and administration"
+    # apps/web/apps.py puts a subclass behind the sign-in lockout (apps/web/lockout.py) in its place.
     login_form = VigilAdminAuthenticationForm
 
     def has_permission(self, request) -> bool:
         if not (request.user.is_active and request.user.is_authenticated):
             return False
-        return may_use_admin(request_access(request))
+        # The admin site needs a passed second factor of everyone (apps.tenancy.two_factor); the pages'
+        # middleware sends a signed-in person there first (apps.web.middleware).
+        return may_use_admin(request_access(request)) and second_factor_satisfied(request)
 
     def each_context(self, request):
         request_access(request)  # the login and logout pages are not wrapped by admin_view

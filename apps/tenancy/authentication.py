@@ -1,7 +1,9 @@
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 
 from apps.tenancy.models import ApiToken, hash_token
+from apps.tenancy.two_factor import second_factor_step
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -22,3 +24,29 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+
+class SecondFactorRequired(exceptions.PermissionDenied):
+    default_detail = (
+        "Two-factor authentication required: enter a code from your authenticator app in the web app "
+        "(or set one up there) before using the API with this session. API tokens are not affected."
+    )
+    default_code = "second_factor_required"
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """A browser session (CSRF enforced, as DRF does), refused with 403 while it owes a second factor
+    (apps.tenancy.two_factor): a password alone does not open the API to somebody who must use one, or has
+    set one up. Token-authenticated requests never get here: the token is tried first."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and second_factor_step(request._request) is not None:
+            raise SecondFactorRequired()
+        return result
+
+
+class SessionAuthenticationScheme(SessionScheme):
+    """The OpenAPI schema documents it as the browser session (cookieAuth) it is."""
+
+    target_class = SessionAuthentication

@@ -2,7 +2,9 @@
 
 `activate()` is the one function that sets which tenants the current unit of work may read. It is
 entered only by the API base view, the web view mixin, the admin base class, the Celery base task and
-explicit system jobs. Tenant-owned models' default manager reads it and fails closed without it.
+explicit system jobs. Tenant-owned models' default manager reads it and fails closed without it, and it
+writes the same tenants (and the acting person) into the database session, where the row-level security
+policies read them (apps.tenancy.rls): the second wall, for a query that forgot the first.
 """
 
 from __future__ import annotations
@@ -13,8 +15,17 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.signals import connection_created
+
 if TYPE_CHECKING:
     from apps.tenancy.access import Access
+
+
+# The separate connection of the few system jobs that must cross tenants (the reminder scanners' claims,
+# the evidence integrity sweep's walk): a role with BYPASSRLS (settings, "Database roles"). They only find
+# work there; each item is then handled on the app's connection inside its own tenant's context.
+SYSTEM_DATABASE = "system"
 
 
 class TenantContextMissing(RuntimeError):
@@ -40,9 +51,11 @@ def activate(access: Access, tenant_ids: Iterable | None = None) -> Iterator[Ten
     context = TenantContext(access=access, tenant_ids=frozenset(ids))
     token = _current.set(context)
     try:
+        _write_session(context)
         yield context
     finally:
         _current.reset(token)
+        _write_session(_current.get(), on_exit=True)
 
 
 def current_context() -> TenantContext:
@@ -54,3 +67,51 @@ def current_context() -> TenantContext:
 
 def current_or_none() -> TenantContext | None:
     return _current.get()
+
+
+# --------------------------------------------------------------------------------------------------
+# The database side (row-level security)
+# --------------------------------------------------------------------------------------------------
+
+_SET_SESSION = "SELECT set_config('vigil.tenant_ids', %s, false), set_config('vigil.user_id', %s, false)"
+
+
+def _outside_any_context() -> tuple[frozenset, object | None]:
+    """What the database session holds outside every context: nothing. (The test suite's own setup and
+    assertions read across tenants; tests/conftest.py widens this for them, never for the app's code.)"""
+    return frozenset(), None
+
+
+outside_any_context = _outside_any_context
+
+
+def _session_values(context: TenantContext | None) -> list[str]:
+    if context is not None:
+        tenant_ids, user_id = context.tenant_ids, context.access.user_id
+    else:
+        tenant_ids, user_id = outside_any_context()
+    return [",".join(sorted(map(str, tenant_ids))), "" if user_id is None else str(user_id)]
+
+
+def _write_session(context: TenantContext | None, *, on_exit: bool = False) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        connection.ensure_connection()
+        # The raw connection: this is the choke point's own bookkeeping, not a query of the unit of work
+        # (the query-count baselines stay about what views and tasks ask).
+        with connection.wrap_database_errors:
+            connection.connection.execute(_SET_SESSION, _session_values(context))
+    except DatabaseError:
+        if not on_exit:
+            raise
+        # Leaving a context inside a failed transaction: its rollback restores the session's settings to
+        # what they were when it began, which is what we were about to write; a broken connection is closed
+        # and its successor starts with nothing but what connection_created below writes.
+
+
+def _on_connection_created(sender, connection, **kwargs) -> None:
+    if connection.alias == DEFAULT_DB_ALIAS:
+        connection.connection.execute(_SET_SESSION, _session_values(_current.get()))
+
+
+connection_created.connect(_on_connection_created, dispatch_uid="vigil_rls_session")

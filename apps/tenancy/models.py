@@ -69,9 +69,19 @@ class TenantScopedModel(models.Model):
         abstract = True
 
 
+class MembershipSource(models.TextChoices):
+    MANUAL = "manual", "Assigned by hand"
+    SSO = "sso", "Single sign-on (identity-provider group)"
+
+
 class Membership(UUIDModel, TenantScopedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=RoleId.choices)
+    # Who manages the membership: single sign-on adds and removes its own ("sso") at each sign-in from the
+    # identity provider's groups (apps/tenancy/sso.py) and never touches the ones assigned by hand.
+    source = models.CharField(
+        max_length=10, choices=MembershipSource.choices, default=MembershipSource.MANUAL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,6 +112,31 @@ class Outsider(UUIDModel, TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.user} (outsider of {self.tenant})"
+
+
+class ExternalIdentity(UUIDModel):
+    """A person's account at an OpenID Connect provider: the (issuer, subject) pair of its ID tokens.
+
+    Single sign-on finds people by this pair, never by e-mail alone (a provider may let people change their
+    address). Not tenant-owned: it is read before anyone is signed in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="tenancy_externalidentity_unique"),
+            # One account per person at each provider: a second subject cannot take over a linked user.
+            models.UniqueConstraint(fields=["issuer", "user"], name="tenancy_externalidentity_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
 
 
 def hash_token(key: str) -> str:

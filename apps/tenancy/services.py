@@ -3,6 +3,7 @@ transaction; permission checks live here so the API, the admin and commands shar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from apps.core.events import diff, publish, snapshot
 from apps.tenancy.access import Access
-from apps.tenancy.models import ApiToken, Membership, Outsider, Tenant, hash_token
+from apps.tenancy.models import ApiToken, Membership, MembershipSource, Outsider, Tenant, hash_token
 from apps.tenancy.roles import ROLES_ASSIGNABLE_BY_TENANT_ADMIN, RoleId, Scope
 
 User = get_user_model()
@@ -114,25 +115,42 @@ def _check_role_assignable(access: Access, tenant: Tenant, role: str) -> None:
 
 
 @transaction.atomic
-def membership_create(*, actor, access: Access, user, tenant: Tenant, role: str) -> Membership:
+def membership_create(
+    *,
+    actor,
+    access: Access,
+    user,
+    tenant: Tenant,
+    role: str,
+    source: str = MembershipSource.MANUAL,
+    data: Mapping | None = None,
+) -> Membership:
+    """`source` "sso" marks a membership that single sign-on manages (apps/tenancy/sso.py); `data` is
+    recorded with the event (e.g. which identity-provider group caused it)."""
     _check_role_assignable(access, tenant, role)
     if Membership.unscoped.filter(user=user, tenant=tenant).exists():
         raise ValidationError(
             {"user": ["This user is already a member of this tenant; change the role instead."]}
         )
-    membership = Membership.unscoped.create(user=user, tenant=tenant, role=role)
+    membership = Membership.unscoped.create(user=user, tenant=tenant, role=role, source=source)
+    changes = {"user": [None, str(user.pk)], "role": [None, role]}
+    if source != MembershipSource.MANUAL:
+        changes["source"] = [None, source]
     publish(
         verb="membership.created",
         actor=actor,
         target=membership,
         tenant_id=tenant.id,
-        changes={"user": [None, str(user.pk)], "role": [None, role]},
+        changes=changes,
+        data=data,
     )
     return membership
 
 
 @transaction.atomic
-def membership_update(*, actor, access: Access, membership: Membership, role: str) -> Membership:
+def membership_update(
+    *, actor, access: Access, membership: Membership, role: str, data: Mapping | None = None
+) -> Membership:
     membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     _check_role_assignable(access, membership.tenant, role)
     if not access.is_superuser:
@@ -148,12 +166,13 @@ def membership_update(*, actor, access: Access, membership: Membership, role: st
             target=membership,
             tenant_id=membership.tenant_id,
             changes=changes,
+            data=data,
         )
     return membership
 
 
 @transaction.atomic
-def membership_delete(*, actor, access: Access, membership: Membership) -> None:
+def membership_delete(*, actor, access: Access, membership: Membership, data: Mapping | None = None) -> None:
     _check_role_assignable(access, membership.tenant, membership.role)
     publish(
         verb="membership.deleted",
@@ -161,7 +180,7 @@ def membership_delete(*, actor, access: Access, membership: Membership) -> None:
         target=membership,
         tenant_id=membership.tenant_id,
         changes={"user": [str(membership.user_id), None], "role": [membership.role, None]},
-        data={"user_id": str(membership.user_id)},
+        data={**(data or {}), "user_id": str(membership.user_id)},
     )
     Membership.unscoped.filter(pk=membership.pk).delete()
 
@@ -243,11 +262,12 @@ def _may_administer_user(access: Access, user) -> bool:
         return False
     # Only people who belong nowhere else: a tenant admin must not reach (reset the password of) someone
     # who also holds a role in a tenant it does not manage.
+    # Row-level security hides the other tenants' rows, so the database answers this one question itself
+    # (apps.tenancy.rls, vigil_user_tenant_ids).
     admin_tenants = access.tenants_with(Scope.MEMBER_ADMIN)
-    ties = [
-        *Membership.unscoped.filter(user=user).values_list("tenant_id", flat=True),
-        *Outsider.unscoped.filter(user=user).values_list("tenant_id", flat=True),
-    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT vigil_user_tenant_ids(%s)", [user.pk])
+        ties = cursor.fetchone()[0]
     return bool(ties) and all(tenant_id in admin_tenants for tenant_id in ties)
 
 

@@ -2,13 +2,15 @@
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from apps.core.api.throttling import FailOpenThrottleMixin
 from apps.tenancy.models import ApiToken
 
 
-class TokenRateThrottle(SimpleRateThrottle):
+class TokenRateThrottle(FailOpenThrottleMixin, SimpleRateThrottle):
     """Per API token (scope `token`, API_TOKEN_RATE_LIMIT): one integration's runaway loop is slowed down
     on its own token, without using up the rate of the user's other tokens or sessions. Requests that are
-    not token-authenticated are left to the per-user throttle."""
+    not token-authenticated are left to the per-user throttle. Open while the cache (Redis) is unreachable
+    (apps/core/api/throttling.py)."""
 
     scope = "token"
 

@@ -5,10 +5,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.throttling import BaseThrottle
 
 from apps.assessment.choices import Decision
 from apps.evidence.choices import CollectionMethod, EvidenceSource
 from apps.reporting.choices import ReportKind
+from apps.tenancy.admin_site import VigilAdminAuthenticationForm
 from apps.web import lockout
 
 
@@ -20,43 +22,67 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 
 
 def client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "")[:45] if request is not None else ""
+    """The client's address as the API's throttles see it: REMOTE_ADDR, or the NUM_PROXIES-th
+    X-Forwarded-For entry from the right behind reverse proxies (never the proxy's own address, which would
+    put every person behind it into one lockout)."""
+    if request is None:
+        return ""
+    return (BaseThrottle().get_ident(request) or "")[:45]
 
 
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, refusing a locked (username, address) pair before any password check."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": _(
-            "Too many failed sign-ins for this account from your address. Try again after %(until)s."
-        ),
-    }
+class LockoutMixin:
+    """A sign-in form behind the lockout (apps/web/lockout.py): a locked username-and-address or address is
+    refused before any password check, and a wrong password counts. A correct password refused for another
+    reason (an admin login without an admin role) is not a guess and does not count."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         ip = client_ip(self.request)
-        until = lockout.locked_until(username=username, ip=ip)
-        if until:
-            raise ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"until": timezone.localtime(until).strftime("%H:%M")},
-            )
+        lock = lockout.lock_for(username=username, ip=ip)
+        if lock:
+            raise ValidationError(lockout.lock_message(lock), code="locked")
         try:
             cleaned = super().clean()
         except ValidationError as exc:
-            if username and exc.code == "invalid_login":
-                throttle = lockout.signin_failed(username=username, ip=ip)
-                if throttle.locked_until and throttle.locked_until > timezone.now():
-                    raise ValidationError(
-                        self.error_messages["locked"],
-                        code="locked",
-                        params={"until": timezone.localtime(throttle.locked_until).strftime("%H:%M")},
-                    ) from exc
+            if username and exc.code == "invalid_login" and self.user_cache is None:
+                lock = lockout.signin_failed(username=username, ip=ip)
+                if lock:
+                    raise ValidationError(lockout.lock_message(lock), code="locked") from exc
             raise
         lockout.signin_succeeded(username=username, ip=ip)
         return cleaned
+
+
+class SignInForm(LockoutMixin, AuthenticationForm):
+    """Django's sign-in form behind the lockout."""
+
+
+class AdminSignInForm(LockoutMixin, VigilAdminAuthenticationForm):
+    """The admin site's login form behind the same lockout (installed by apps/web/apps.py)."""
+
+
+class SecondFactorForm(forms.Form):
+    """The second step of signing in, and the re-authentication before changing one's second factor."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+class EnrolForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=16,
+        help_text=_("The 6-digit code your authenticator app shows for Vigil after scanning."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+        ),
+    )
 
 
 class ReportForm(forms.Form):

@@ -3,7 +3,8 @@ from django.db import models
 
 class SignInThrottle(models.Model):
     """Failed sign-ins of one username from one address (apps/web/lockout.py). Not tenant-owned: the
-    person is not signed in yet, so there is no tenant to scope by. One row per (username, address)."""
+    person is not signed in yet, so there is no tenant to scope by. One row per (username, address), and one
+    per address with the empty username (lockout.ANY_USERNAME) counting its failures across usernames."""
 
     username = models.CharField(max_length=150)
     ip = models.CharField(max_length=45, blank=True)

@@ -1,8 +1,19 @@
 """The pages. Object pages take `<kind>_id` UUIDs (tests/web/test_isolation.py walks this list)."""
 
+from django.conf import settings
 from django.urls import path
 
-from apps.web.views import auth, incidents, insights, manage, notifications, queue, reports, reviews
+from apps.web.views import (
+    auth,
+    incidents,
+    insights,
+    manage,
+    notifications,
+    queue,
+    reports,
+    reviews,
+    two_factor,
+)
 
 app_name = "web"
 
@@ -10,6 +21,15 @@ urlpatterns = [
     path("", reports.HomeView.as_view(), name="home"),
     path("sign-in/", auth.SignInView.as_view(), name="sign-in"),
     path("sign-out/", auth.SignOutView.as_view(), name="sign-out"),
+    path("account/two-factor/", two_factor.SecondFactorStepView.as_view(), name="two-factor"),
+    path("account/two-factor/enrol/", two_factor.EnrolView.as_view(), name="two-factor-enrol"),
+    path("account/security/", two_factor.SecurityView.as_view(), name="security"),
+    path(
+        "account/security/recovery-codes/",
+        two_factor.RecoveryCodesView.as_view(),
+        name="two-factor-recovery-codes",
+    ),
+    path("account/security/remove/", two_factor.RemoveView.as_view(), name="two-factor-remove"),
     path("tenant/", auth.TenantFilterView.as_view(), name="tenant"),
     path("report/", reports.ReportCreateView.as_view(), name="report"),
     path("reports/mine/", reports.MyReportsView.as_view(), name="my-reports"),
@@ -90,3 +110,12 @@ urlpatterns = [
         "notifications/calendar/rotate/", notifications.CalendarRotateView.as_view(), name="calendar-rotate"
     ),
 ]
+
+# Single sign-on (OpenID Connect): routed only when configured (OIDC_RP_CLIENT_ID, README "Single sign-on").
+if settings.OIDC_ENABLED:
+    from apps.web.views import sso
+
+    urlpatterns += [
+        path("sso/start/", sso.SsoStartView.as_view(), name="sso-start"),
+        path("sso/callback/", sso.SsoCallbackView.as_view(), name="sso-callback"),
+    ]

@@ -30,6 +30,10 @@ GLOBAL_MODELS: dict[str, str] = {
         "apps.tenancy.selectors.user_list (members/outsiders of readable tenants)."
     ),
     "tenancy.Tenant": "The tenant itself; tenant lists are scoped by id through the caller's Access.",
+    "tenancy.ExternalIdentity": (
+        "A person's (issuer, subject) at the OpenID Connect provider, read by single sign-on before anyone "
+        "is signed in (apps/tenancy/sso.py); owned by no tenant, never listed by the API."
+    ),
     "tenancy.ApiToken": (
         "Authentication reads it before any tenant context exists; its nullable tenant is the binding of a "
         "service-account token, not ownership. Only its SHA-256 is stored."

@@ -3,7 +3,7 @@ import itertools
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.utils import DatabaseError
 
 from apps.audit.models import GENESIS_HASH, PLATFORM_CHAIN, AuditEntry
@@ -84,9 +84,15 @@ def test_the_database_refuses_update_and_delete(chain):
         cursor.execute("UPDATE audit_auditentry SET actor_repr = 'someone else' WHERE id = %s", [entry.pk])
 
 
+# Tampering needs the owner's (here a superuser's) connection, which sees only committed rows: these tests
+# commit for real.
+TAMPERING = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+
+
 def _tamper(sql: str, params) -> None:
-    """What an attacker with superuser access to the database does: bypass the triggers, then edit."""
-    with connection.cursor() as cursor:
+    """What an attacker with superuser access to the database does: bypass the triggers, then edit. (The
+    app's own role can do neither.)"""
+    with transaction.atomic(using="owner"), connections["owner"].cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(sql, params)
         cursor.execute("SET LOCAL session_replication_role = origin")
@@ -97,6 +103,7 @@ def test_verify_audit_passes_on_an_intact_trail(chain, capsys):
     assert "intact" in capsys.readouterr().out
 
 
+@TAMPERING
 def test_verify_audit_reports_the_first_edited_row(chain, capsys):
     second = AuditEntry.unscoped.get(chain=chain, seq=2)
     _tamper("UPDATE audit_auditentry SET changes = '{}'::jsonb WHERE id = %s", [second.pk])
@@ -107,6 +114,7 @@ def test_verify_audit_reports_the_first_edited_row(chain, capsys):
     assert "edited" in err
 
 
+@TAMPERING
 def test_verify_audit_reports_a_removed_row(chain):
     _tamper("DELETE FROM audit_auditentry WHERE chain = %s AND seq = 2", [chain])
     broken = audit_chain_verify(chain=chain)
@@ -115,6 +123,7 @@ def test_verify_audit_reports_a_removed_row(chain):
     assert "missing" in broken.reason
 
 
+@TAMPERING
 def test_recorded_heads_reveal_a_truncated_chain(chain):
     audit_record_chain_heads()
     assert audit_chain_verify(chain=chain) is None

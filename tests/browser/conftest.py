@@ -4,7 +4,9 @@ Playwright's own browser download is not used: the distribution's chromium is th
 Prerequisites; .ci/run installs it when missing). Without it, or without the playwright package, these tests
 skip with the reason."""
 
+import base64
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -100,8 +102,38 @@ class Pages:
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(rf"^{re.escape(self.base_url)}/(account/two-factor/.*)?$"))
+        self._second_factor(page, username)
         page.wait_for_url(f"{self.base_url}/")
         return page
+
+    def _second_factor(self, page, username: str) -> None:
+        """Managers, tenant admins and executives pass a second factor (apps.tenancy.two_factor): set up an
+        authenticator from the key the page shows, or enter the code of the one they have; the code is
+        computed here as their phone would."""
+        from playwright.sync_api import expect
+
+        from tests.two_factor import code_for_key, totp_code
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        if "/account/two-factor/enrol/" in page.url:
+            page.screenshot(path=str(SCREENSHOTS / f"2fa-enrol-{username}.png"), full_page=True)
+            expect(page.get_by_test_id("qr").locator("svg")).to_be_visible()
+            secret = page.get_by_test_id("secret").inner_text()
+            page.get_by_label("Code from the app").fill(
+                code_for_key(base64.b32decode(secret.replace(" ", "")))
+            )
+            page.get_by_role("button", name="Turn on two-factor authentication").click()
+            expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+            page.screenshot(path=str(SCREENSHOTS / f"2fa-recovery-codes-{username}.png"), full_page=True)
+            page.get_by_role("link", name="I have saved them: continue").click()
+        elif "/account/two-factor/" in page.url:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            page.screenshot(path=str(SCREENSHOTS / f"2fa-code-{username}.png"), full_page=True)
+            device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+            page.get_by_label("Code").fill(totp_code(device))
+            page.get_by_role("button", name="Verify").click()
 
     def close(self):
         for context in self.contexts:

@@ -12,6 +12,7 @@ from apps.evidence.models import Evidence
 from apps.reporting.models import Report
 from apps.response.models import Incident
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.two_factor import authenticator_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct-horse-battery"
@@ -31,6 +32,9 @@ def people():
     ]:
         users[username] = UserFactory(username=username, first_name=username.capitalize())
         MembershipFactory(user=users[username], tenant=tenant, role=role)
+    # Two-factor authentication (managers and executives must): maria and otto set it up at their first
+    # sign-in, erik has it already and types the code (tests/browser/conftest.py, Pages.open_as).
+    authenticator_for(users["erik"])
     return users
 
 

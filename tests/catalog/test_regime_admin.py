@@ -2,6 +2,7 @@ from django.test import Client
 
 from apps.audit.models import AuditEntry
 from apps.catalog.models import Regime, RegimeStep
+from tests.two_factor import sign_in_verified
 
 
 def _add_form(tenant, **overrides):
@@ -33,7 +34,7 @@ def _add_form(tenant, **overrides):
 
 def test_a_tenant_admin_adds_its_own_regime_with_steps_in_the_admin(make_member, tenant):
     client = Client()
-    client.force_login(make_member("tenant_admin", tenant))
+    sign_in_verified(client, make_member("tenant_admin", tenant))
     response = client.post("/admin/catalog/regime/add/", _add_form(tenant))
     assert response.status_code == 302, response.context and response.context["errors"]
     regime = Regime.unscoped.get(code="acme-contract")
@@ -44,7 +45,7 @@ def test_a_tenant_admin_adds_its_own_regime_with_steps_in_the_admin(make_member,
 
 def test_shipped_regimes_stay_read_only_and_codes_stay_unique(make_member, tenant):
     client = Client()
-    client.force_login(make_member("tenant_admin", tenant))
+    sign_in_verified(client, make_member("tenant_admin", tenant))
     taken = client.post("/admin/catalog/regime/add/", _add_form(tenant, code="gdpr"))
     assert taken.status_code == 200  # the form comes back with the service's error
     assert not Regime.unscoped.filter(code="gdpr", tenant=tenant).exists()
@@ -57,7 +58,7 @@ def test_shipped_regimes_stay_read_only_and_codes_stay_unique(make_member, tenan
 
 def test_another_tenants_admin_cannot_add_regimes_to_it(make_member, tenant, other_tenant):
     client = Client()
-    client.force_login(make_member("tenant_admin", other_tenant))
+    sign_in_verified(client, make_member("tenant_admin", other_tenant))
     response = client.post("/admin/catalog/regime/add/", _add_form(tenant))
     assert response.status_code == 200  # `tenant` is not a valid choice for them
     assert not Regime.unscoped.filter(code="acme-contract").exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from apps.core.events import publish
 from tests.factories import IncidentFactory, TenantFactory, make_evidence
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _conninfo(name: str) -> dict:
-    db = connection.settings_dict
+    db = connections["owner"].settings_dict
     info = {"dbname": name, "user": db["USER"], "host": db["HOST"] or None, "port": db["PORT"] or None}
     if db["PASSWORD"]:
         info["password"] = db["PASSWORD"]
@@ -30,7 +30,7 @@ def _conninfo(name: str) -> dict:
 
 
 def _database_url(name: str) -> str:
-    db = connection.settings_dict
+    db = connections["owner"].settings_dict
     auth = f"{db['USER']}:{db['PASSWORD'] or ''}@"
     host = db["HOST"] or ""
     if host.startswith("/"):
@@ -76,7 +76,7 @@ def _world():
     return items
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_a_backup_restores_into_an_empty_database_and_storage(tmp_path, fresh_database):
     evidence = _world()
     backup = tmp_path / "backup"
@@ -112,7 +112,7 @@ def test_a_backup_restores_into_an_empty_database_and_storage(tmp_path, fresh_da
     assert "is not empty" in again.stderr
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_restore_refuses_a_damaged_backup_and_a_database_with_data(tmp_path):
     _world()
     backup = tmp_path / "backup"

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.evidence.models import CustodyEvent, Evidence
 from tests.factories import make_evidence
+from tests.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ def test_the_database_lets_the_verification_columns_change(item):
 
 
 def test_the_admin_is_read_only_for_everyone(item, superuser, client):
-    client.force_login(superuser)
+    sign_in_verified(client, superuser)
     changelist = client.get(reverse("admin:evidence_evidence_changelist"))
     assert changelist.status_code == 200
     assert item.original_name in changelist.content.decode()

@@ -14,8 +14,9 @@ from apps.response.models import TimelineEntry
 from tests.evidence.test_custody import _stored_path, flip_a_byte
 from tests.factories import IncidentFactory, TenantFactory, make_evidence
 from tests.integration.conftest import celery_worker_process, wait_for  # noqa: F401 - the fixture
+from tests.system_jobs import system_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = system_job
 
 
 def _items(n, tenants):

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 
 from config.celery import app as celery_app
 
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _test_database_url() -> str:
-    db = connection.settings_dict
+    """The test database as its owner: what DATABASE_URL is for a worker (it derives the runtime roles)."""
+    db = connections["owner"].settings_dict
     # A unix-socket URL (the embedded PostgreSQL) leaves HOST empty and puts the socket in OPTIONS.
     host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
     credentials = f"{quote(db.get('USER') or '')}:{quote(db.get('PASSWORD') or '')}"
@@ -92,3 +93,15 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault tests' figures (tests/integration/faults.py): faults injected, requests, rows, messages
+    delivered and lost, errors; `make chaos` ends with them."""
+    from tests.integration.faults import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("faults survived")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -21,9 +21,10 @@ from apps.notifications.tasks import outbox_relay
 from config.celery import app as celery_app
 from tests.factories import MembershipFactory, UserFactory
 from tests.integration.conftest import start_celery_worker, wait_for
+from tests.integration.faults import FaultRun, record
 from tests.notifications.receiver import WebhookReceiver
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
 SECRET = "whsec_outage-test-secret-0123456789"
 WRITTEN_DURING_OUTAGE = 4
@@ -199,5 +200,15 @@ def test_messages_written_while_the_broker_is_down_are_delivered_once_after_it_r
         }
         assert set(message_ids) == expected_ids
         assert worker.poll() is None
+        written = OutboxMessage.objects.count()
+        record(
+            FaultRun(
+                name="broker stopped while messages are written",
+                faults=["redis broker stopped, back empty"],
+                messages_written=written,
+                messages_delivered=len(per_delivery) + len(message_ids),
+                messages_lost=written - len(per_delivery) - len(message_ids),
+            )
+        )
     finally:
         receiver.stop()

@@ -32,8 +32,9 @@ from apps.tenancy.roles import RoleId
 from config.celery import app as celery_app
 from tests.factories import IncidentFactory
 from tests.integration.conftest import ROOT, _test_database_url, wait_for
+from tests.integration.faults import FaultRun, record
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -229,6 +230,16 @@ def test_a_reminder_killed_mid_task_is_redelivered_and_told_once(start_worker, t
     obligation.refresh_from_db()
     assert obligation.next_reminder_at == started + timedelta(hours=54)
     assert "succeeded" in second_log.read_text()
+    record(
+        FaultRun(
+            name="celery worker killed mid-reminder",
+            faults=["SIGKILL of the worker inside obligation_remind"],
+            rows={"reminders sent": 1, "notifications": len(told)},
+            messages_written=2,
+            messages_delivered=len(told),
+            messages_lost=2 - len(set(told)),
+        )
+    )
     connection.close()
 
 

@@ -2,12 +2,11 @@ from django.test import Client
 
 from apps.audit.models import AuditEntry
 from apps.notifications.models import Authority, Course
+from tests.two_factor import sign_in_verified
 
 
 def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def test_a_tenant_admin_manages_authorities_in_the_admin(make_member, tenant):

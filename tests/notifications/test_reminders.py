@@ -14,6 +14,7 @@ from apps.notifications import reminder_tasks, reminders
 from apps.notifications.models import Notification, Obligation, ReminderSent
 from apps.response.models import Incident, TimelineEntry
 from apps.tenancy.roles import RoleId
+from tests.system_jobs import system_job
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -133,6 +134,7 @@ def test_the_tenants_own_points_apply(gdpr_tenant, breach):
 # --------------------------------------------------------------------------------------------------
 
 
+@system_job
 def test_the_scan_sends_each_point_once_even_when_run_twice(
     breach, manager, make_member, gdpr_tenant, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -189,6 +191,7 @@ def test_the_dedupe_key_holds_even_if_the_point_record_were_lost(breach, manager
     assert [n.user_id for n in told(obligation, "50%")] == [manager.pk]
 
 
+@system_job
 def test_overdue_escalation_is_critical_and_reaches_the_executives(
     breach, manager, make_member, gdpr_tenant, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -225,6 +228,7 @@ def test_a_silenced_kind_still_escalates_when_critical(breach, manager):
     assert [n.user_id for n in told(obligation, "overdue")] == [manager.pk]
 
 
+@system_job
 def test_a_submitted_obligation_is_not_reminded(breach, monkeypatch, django_capture_on_commit_callbacks):
     obligation = breach(timedelta(hours=40))
     Obligation.unscoped.filter(pk=obligation.pk).update(status="waived", waived_rationale="No risk")

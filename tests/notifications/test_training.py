@@ -11,6 +11,7 @@ from apps.notifications import reminder_tasks, training
 from apps.notifications.models import Course, Notification, TrainingAssignment
 from apps.tenancy.roles import RoleId
 from tests.factories import TenantFactory, UserFactory
+from tests.system_jobs import system_job
 
 
 @pytest.fixture
@@ -202,6 +203,7 @@ def test_reminders_before_due_and_the_escalation_go_out_once_per_point(
     assert (assignment.last_reminder_point, assignment.next_reminder_at) == ("overdue", None)
 
 
+@system_job
 def test_the_training_scan_fans_out_due_assignments_once(
     course, api_client_for, admin, tenant, monkeypatch, django_capture_on_commit_callbacks
 ):

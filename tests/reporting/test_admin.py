@@ -3,12 +3,15 @@
 import pytest
 from django.test import Client
 
+from tests.two_factor import pass_second_factor
+
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 
 
 def _admin(user) -> Client:
     client = Client()
     client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD})
+    pass_second_factor(client, user)  # the admin site asks everyone for it (tests/two_factor.py)
     return client
 
 

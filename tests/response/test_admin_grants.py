@@ -4,6 +4,7 @@ from django.test import Client
 from apps.audit.models import AuditEntry
 from apps.response.models import IncidentUserObjectPermission
 from tests.factories import IncidentFactory, UserFactory
+from tests.two_factor import sign_in_verified
 
 
 def _grant_form(incident, user, permission) -> dict:
@@ -28,7 +29,7 @@ def test_a_manager_grants_need_to_know_in_the_admin_and_it_is_audited(manager, t
     Outsider.unscoped.create(tenant=tenant, user=counsel)
     view = Permission.objects.get(content_type__app_label="response", codename="view_incident")
     client = Client()
-    client.force_login(manager)
+    sign_in_verified(client, manager)
 
     response = client.post(
         f"/admin/response/incident/{incident.pk}/change/", _grant_form(incident, counsel, view)
@@ -48,7 +49,7 @@ def test_the_admin_grant_form_cannot_name_a_person_of_another_tenant(
     stranger = make_member("handler", other_tenant)
     view = Permission.objects.get(content_type__app_label="response", codename="view_incident")
     client = Client()
-    client.force_login(manager)
+    sign_in_verified(client, manager)
 
     response = client.post(
         f"/admin/response/incident/{incident.pk}/change/", _grant_form(incident, stranger, view)

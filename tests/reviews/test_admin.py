@@ -6,6 +6,7 @@ from apps.response.models import TimelineEntry
 from apps.reviews.models import CorrectiveAction, Review
 from tests.factories import IncidentFactory
 from tests.reviews.factories import CompletedReviewFactory, CorrectiveActionFactory, ReviewFactory
+from tests.two_factor import pass_second_factor
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 
@@ -13,6 +14,7 @@ PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 def _signed_in(user) -> Client:
     client = Client()
     client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD})
+    pass_second_factor(client, user)  # the admin site asks everyone for it (tests/two_factor.py)
     return client
 
 

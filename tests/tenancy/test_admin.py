@@ -4,6 +4,7 @@ role (not staff status) and see only their tenants; reporters and handlers stay 
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 
@@ -13,6 +14,7 @@ from apps.tenancy.access import access_for
 from apps.tenancy.context import activate
 from apps.tenancy.models import Membership, Tenant
 from tests.factories import IncidentFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.two_factor import pass_second_factor, sign_in_verified
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 ADMIN_ROLES = ["tenant_admin", "manager", "auditor", "executive"]
@@ -43,6 +45,9 @@ def world(tenant, other_tenant, superuser):
 def admin_login(username: str) -> tuple[Client, object]:
     client = Client()
     response = client.post("/admin/login/?next=/admin/", {"username": username, "password": PASSWORD})
+    # The password was right: the second factor next (tests/two_factor.py).
+    if "_auth_user_id" in client.session:
+        pass_second_factor(client, get_user_model().objects.get(username=username))
     return client, response
 
 
@@ -130,7 +135,7 @@ def test_an_outsider_and_a_deactivated_admin_cannot_sign_in(world, make_member):
 
 def test_superuser_sees_every_tenant(world, superuser):
     client = Client()
-    client.force_login(superuser)
+    sign_in_verified(client, superuser)
 
     tenants = changelist(client, "tenancy/tenant")
 
@@ -204,7 +209,7 @@ def test_another_tenants_objects_are_not_pages(world, make_member, role):
 
 def test_a_missing_id_in_an_admin_url_is_404(world, superuser):
     client = Client()
-    client.force_login(superuser)
+    sign_in_verified(client, superuser)
 
     assert client.get("/admin/tenancy/tenant/not-a-uuid/change/").status_code == 404
     assert client.get(f"/admin/tenancy/tenant/{world['b'].pk}/change/").status_code == 200
@@ -215,7 +220,7 @@ def test_a_missing_id_in_an_admin_url_is_404(world, superuser):
 
 def test_superuser_adds_a_membership_through_the_tenant_inline(world, superuser):
     client = Client()
-    client.force_login(superuser)
+    sign_in_verified(client, superuser)
     newcomer = UserFactory()
 
     response = client.post(

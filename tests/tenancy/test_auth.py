@@ -20,6 +20,7 @@ from apps.tenancy.models import ApiToken, Membership, Tenant, hash_token
 from apps.tenancy.roles import ROLES
 from apps.tenancy.services import service_account_create, token_create, token_revoke
 from tests.factories import IncidentFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.two_factor import authenticator_for, pass_second_factor, totp_code
 
 TOKEN_URL = "/api/v1/auth/token/"
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
@@ -65,7 +66,9 @@ def test_good_credentials_give_a_token_that_works(tenant, make_member):
 
 
 def test_a_platform_admins_personal_token_acts_as_platform_admin(superuser):
-    key = sign_in("root").json()["token"]
+    device = authenticator_for(superuser)  # platform administrators must use two-factor authentication
+    body = {"username": "root", "password": PASSWORD, "otp": totp_code(device)}
+    key = APIClient().post(TOKEN_URL, body, format="json").json()["token"]
 
     response = token_client(key).post(
         "/api/v1/tenants/", {"name": "Legal", "slug": "legal", "reference_prefix": "LEG"}, format="json"
@@ -276,6 +279,7 @@ def test_session_auth_reads_and_enforces_csrf_on_writes(tenant, make_member):
     newcomer = make_member("reporter", TenantFactory(parent=tenant))
     client = APIClient(enforce_csrf_checks=True)
     assert client.login(username=admin.username, password=PASSWORD)
+    pass_second_factor(client, admin)  # tenant admins must use it (tests/web/test_two_factor.py: without)
     body = {"user": str(newcomer.pk), "tenant": str(tenant.pk), "role": "handler"}
 
     listed = client.get("/api/v1/memberships/")

@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from apps.evidence.services import evidence_add
@@ -19,15 +18,9 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def client_for():
-    """A Django test Client signed in as the user (session, as a browser is)."""
-
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
+def client_for(verified_client_for):
+    """A Django test Client signed in as the user (session, as a browser is), second factor passed."""
+    return verified_client_for
 
 
 @pytest.fixture

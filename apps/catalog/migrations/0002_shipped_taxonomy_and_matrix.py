@@ -74,13 +74,14 @@ def _severity(impact: str, urgency: str) -> str:
 
 
 def ship(apps, schema_editor):
+    db = schema_editor.connection.alias  # the owner's connection migrate runs on, not the app's
     Category = apps.get_model("catalog", "Category")
     SeverityMatrix = apps.get_model("catalog", "SeverityMatrix")
     for (code, name), types in RSIT.items():
-        top = Category.objects.create(code=code, name=name, tenant=None)
+        top = Category.objects.using(db).create(code=code, name=name, tenant=None)
         for type_code, type_name in types:
-            Category.objects.create(code=type_code, name=type_name, parent=top, tenant=None)
-    SeverityMatrix.objects.create(
+            Category.objects.using(db).create(code=type_code, name=type_name, parent=top, tenant=None)
+    SeverityMatrix.objects.using(db).create(
         tenant=None,
         impact_levels=LEVELS,
         urgency_levels=LEVELS,
@@ -90,8 +91,9 @@ def ship(apps, schema_editor):
 
 
 def unship(apps, schema_editor):
-    apps.get_model("catalog", "Category").objects.filter(tenant=None).delete()
-    apps.get_model("catalog", "SeverityMatrix").objects.filter(tenant=None).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("catalog", "Category").objects.using(db).filter(tenant=None).delete()
+    apps.get_model("catalog", "SeverityMatrix").objects.using(db).filter(tenant=None).delete()
 
 
 class Migration(migrations.Migration):

@@ -117,6 +117,7 @@ NOTICE_CONTENTS = {
 
 
 def ship(apps, schema_editor):
+    db = schema_editor.connection.alias  # the owner's connection migrate runs on, not the app's
     Regime = apps.get_model("catalog", "Regime")
     RegimeStep = apps.get_model("catalog", "RegimeStep")
     with CSV_PATH.open(newline="", encoding="utf-8") as source:
@@ -126,7 +127,7 @@ def ship(apps, schema_editor):
         code = row["regime_code"]
         enabled = row["ships_enabled"].strip().lower() == "yes"
         if code not in regimes:
-            regimes[code] = Regime.objects.create(
+            regimes[code] = Regime.objects.using(db).create(
                 tenant=None,
                 code=code,
                 name=row["regime"],
@@ -134,7 +135,7 @@ def ship(apps, schema_editor):
                 enabled=enabled,
                 ships_enabled=enabled,
             )
-        RegimeStep.objects.create(
+        RegimeStep.objects.using(db).create(
             tenant=None,
             regime=regimes[code],
             code=row["id"],
@@ -161,8 +162,9 @@ def ship(apps, schema_editor):
 
 
 def unship(apps, schema_editor):
-    apps.get_model("catalog", "RegimeStep").objects.filter(tenant=None).delete()
-    apps.get_model("catalog", "Regime").objects.filter(tenant=None).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("catalog", "RegimeStep").objects.using(db).filter(tenant=None).delete()
+    apps.get_model("catalog", "Regime").objects.using(db).filter(tenant=None).delete()
 
 
 class Migration(migrations.Migration):

@@ -8,12 +8,25 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import Conflict
+from apps.core.unavailable import DETAIL, RETRY_AFTER_SECONDS, log_unavailable, unavailable_code
 
 
 class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """503 `{"detail": "Service temporarily unavailable", "code": ...}` with Retry-After: the database (or
+    the cache) is unreachable; the request wrote nothing and may be retried (apps/core/unavailable.py)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+
+    def __init__(self, code: str):
+        super().__init__({"detail": DETAIL, "code": code}, code)
+        self.wait = RETRY_AFTER_SECONDS  # DRF's handler turns it into Retry-After
 
 
 def _django_validation_error_detail(exc: DjangoValidationError):
@@ -25,7 +38,10 @@ def _django_validation_error_detail(exc: DjangoValidationError):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if unavailable := unavailable_code(exc):
+        log_unavailable(context["request"], unavailable, exc)
+        exc = ServiceUnavailable(unavailable)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_error_detail(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -5,7 +5,8 @@ exceptions.py: a JSON object, `detail` or one list of messages per field), so ra
 every view, this hook adds to each operation the error statuses the base classes produce, unless the view
 declared them itself: 400 (invalid body or query), 401 (no or bad credentials), 403 (role lacks the
 action's scope), 404 (an object that does not exist or is not yours, for paths naming one), 409 (a
-conflict with the current state, for writes) and 429 (throttled)."""
+conflict with the current state, for writes), 429 (throttled) and 503 (the database or the cache is
+unreachable: apps/core/unavailable.py)."""
 
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
@@ -22,6 +23,8 @@ DESCRIPTIONS = {
     "404": "Not found, or not visible to the caller.",
     "409": "The request conflicts with the current state of the resource.",
     "429": "Too many requests; retry after the number of seconds in Retry-After.",
+    "503": "Service temporarily unavailable (`code`: `database_unavailable` or `cache_unavailable`); retry "
+    "after the number of seconds in Retry-After, with the same Idempotency-Key for a POST.",
 }
 WRITES = {"post", "put", "patch", "delete"}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
@@ -29,7 +32,7 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "tra
 
 def _statuses(path: str, method: str, operation: dict) -> list[str]:
     anonymous = {} in operation.get("security", [{}]) and len(operation.get("security", [])) == 1
-    statuses = ["400", "429"]
+    statuses = ["400", "429", "503"]
     if not anonymous:
         statuses += ["401", "403"]
     if "{" in path:

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.catalog.selectors import category_list
+from apps.core.api.fast import FastRepresentationMixin
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.response.choices import Direction, GrantPermission, IncidentStatus, TimelineKind
@@ -21,7 +22,7 @@ def _categories(access):
     return category_list()
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     team = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
 

@@ -1,4 +1,5 @@
-from django.http import StreamingHttpResponse
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -19,6 +20,7 @@ from apps.response.api.serializers import (
     TransitionSerializer,
 )
 from apps.response.export import incident_csv_rows
+from apps.response.models import Incident
 from apps.tenancy.api.base import AUTHENTICATED, TenantScopedViewSet
 from apps.tenancy.roles import Scope
 
@@ -37,11 +39,20 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
     }
 
     def scoped_queryset(self):
-        return selectors.incident_visible(access=self.access)
+        incidents = selectors.incident_visible(access=self.access)
+        if self.action in ("list", "retrieve"):
+            # The representation reads the tenant, owner and category ids only: no joins (issue 7).
+            incidents = incidents.select_related(None)
+        return incidents
 
     def get_object(self):
-        incident = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        return selectors.incident_get(access=self.access, actor=self.request.user, incident_id=incident.pk)
+        # One query: incident_get reads through the same visibility rule (404 for anything else).
+        try:
+            return selectors.incident_get(
+                access=self.access, actor=self.request.user, incident_id=self.kwargs["pk"]
+            )
+        except (Incident.DoesNotExist, TypeError, ValueError, DjangoValidationError):
+            raise Http404 from None
 
     def _reloaded(self, incident):
         return self.get_serializer(self.get_queryset().get(pk=incident.pk)).data

@@ -1,3 +1,5 @@
+import math
+
 from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
@@ -6,7 +8,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from apps.tenancy import selectors, services, signin
+from apps.accounts import second_factor
+from apps.tenancy import selectors, services, signin, two_factor
+from apps.tenancy.access import access_for
 from apps.tenancy.api.base import AUTHENTICATED, PLATFORM_ADMIN, TenantScopedViewSet
 from apps.tenancy.api.filters import MembershipFilter
 from apps.tenancy.api.serializers import (
@@ -145,10 +149,13 @@ class LoginRateThrottle(AnonRateThrottle):
 
 
 class AuthTokenView(views.APIView):
-    """Exchange a username and password for a personal API token (shown once).
+    """Exchange a username and password (and, for a person with two-factor authentication, a code as `otp`)
+    for a personal API token (shown once).
 
     Brute force is stopped twice: LoginRateThrottle limits all attempts from one address, and failed
-    sign-ins lock the account and the address (apps/tenancy/signin.py); both answer 429 with Retry-After."""
+    sign-ins and wrong codes lock the account and the address (apps/tenancy/signin.py); both answer 429 with
+    Retry-After. A person who must use two-factor authentication (apps.tenancy.two_factor) and has not set
+    it up gets no token until they have, in the web app."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -168,7 +175,7 @@ class AuthTokenView(views.APIView):
             raise exceptions.Throttled(
                 wait,
                 detail="Too many failed sign-ins for this account or from this address; "
-                "sign-in is locked for a while.",
+                f"try again in {math.ceil(wait / 60)} minute(s).",
             )
         user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or user.is_service_account:
@@ -176,9 +183,46 @@ class AuthTokenView(views.APIView):
             return Response(
                 {"detail": "Unable to sign in with these credentials."}, status=status.HTTP_400_BAD_REQUEST
             )
+        refused = self._second_factor(user, code=serializer.validated_data.get("otp", ""), ip=ip)
+        if refused is not None:
+            return refused
         signin.signin_succeeded(username=username)
         with transaction.atomic():
             token, key = services.token_create(
                 actor=user, user=user, name="API sign-in", ttl=services.PERSONAL_TOKEN_TTL
             )
         return Response({"token": key, "expires_at": token.expires_at}, status=status.HTTP_201_CREATED)
+
+    def _second_factor(self, user, *, code: str, ip: str) -> Response | None:
+        """None when the person may have a token now; else the answer that says why not."""
+        if not second_factor.has_second_factor(user):
+            if two_factor.second_factor_required(user, access_for(user)):
+                return Response(
+                    {
+                        "detail": "Two-factor authentication required: this account must set up an "
+                        "authenticator on the Security page of the web app before it gets API tokens."
+                    },
+                    status=status.HTTP_403_FORBIDDEN,
+                )
+            return None
+        if not code:
+            return Response(
+                {
+                    "otp": [
+                        "This account uses two-factor authentication: send the code from its "
+                        "authenticator app (or a recovery code) as otp."
+                    ]
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        wait = second_factor.seconds_before_next_try(user=user, code=code)
+        if wait:
+            raise exceptions.Throttled(wait, detail=f"Too many wrong codes; try again in {wait} second(s).")
+        with transaction.atomic():
+            device = second_factor.second_factor_verify(user=user, code=code)
+            if device is None:
+                second_factor.second_factor_failed(user=user, channel="api")
+        if device is None:
+            signin.signin_failed(username=user.get_username(), ip=ip)
+            return Response({"otp": ["Invalid code."]}, status=status.HTTP_400_BAD_REQUEST)
+        return None

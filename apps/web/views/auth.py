@@ -1,14 +1,17 @@
 """Sign-in (with lockout, apps/web/lockout.py), sign-out and the header's tenant filter."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from apps.tenancy.two_factor import second_factor_step
 from apps.tenancy.views import request_access
 from apps.web.forms import SignInForm
 from apps.web.views.base import TENANT_SESSION_KEY
+from apps.web.views.two_factor import step_url
 
 
 class SignInView(auth_views.LoginView):
@@ -16,10 +19,26 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
     next_page = reverse_lazy("web:home")
+    second_factor_exempt = True  # apps.web.middleware
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The password is the first step: a session that owes a second factor goes there next.
+        step = second_factor_step(self.request)
+        return redirect(step_url(step, self.get_success_url())) if step else response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Single sign-on (OpenID Connect), when configured: a link, not a form (CSP form-action is 'self').
+        if settings.OIDC_ENABLED:
+            context["sso_provider_name"] = settings.OIDC_PROVIDER_NAME
+            context["sso_url"] = reverse("web:sso-start")
+        return context
 
 
 class SignOutView(auth_views.LogoutView):
     next_page = reverse_lazy("web:sign-in")
+    second_factor_exempt = True
 
 
 class TenantFilterView(View):

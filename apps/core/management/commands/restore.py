@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from apps.core.backup import restore
@@ -13,4 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, backup, **options):
         restore(source=Path(backup).resolve(), log=self.stdout.write)
+        # The dump carries no privileges (--no-privileges): migrate (nothing left to apply) re-applies the
+        # runtime roles' grants and the row-level security policies after every run.
+        call_command("migrate", verbosity=0)
         self.stdout.write(f"Restored {backup}; run `verify_audit` to check the audit chains.")

@@ -1,0 +1,178 @@
+"""Row-level security: the second wall behind the choke point (apps.tenancy.context).
+
+Every tenant-owned table (TenantScopedModel) and every reference table (null tenant = shipped) carries one
+policy, `vigil_tenant`, keyed on two transaction-independent session settings that `activate()` writes on
+the runtime connection and restores on exit:
+
+- `vigil.tenant_ids`: the tenants of the active context (comma-separated ids); unset or empty = none;
+- `vigil.user_id`: the acting person, so that rows of an incident granted to an outsider (django-guardian
+  direct grants) and a person's own memberships pass.
+
+The app connects as a role that owns nothing and has no BYPASSRLS (settings, "Database roles"), so a query
+that forgot its tenant filter, or ran outside any context, returns nothing and an insert with another
+tenant's id is refused by the database. `migrate` (as the owner) applies everything here after every run:
+roles, grants, functions and policies are idempotent, and a new tenant-owned model is covered without a
+migration of its own (tests/tenancy/test_row_level_security.py checks the catalogue)."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+
+from config.env import derived_role_password
+
+POLICY = "vigil_tenant"
+# Named, not imported: tenancy sits below response (design.md, layers); grants are on incidents.
+INCIDENT = "response.Incident"
+
+_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION vigil_tenant_ids() RETURNS uuid[] LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(
+        string_to_array(nullif(current_setting('vigil.tenant_ids', true), ''), ',')::uuid[], '{}'::uuid[]
+    )
+$$;
+CREATE OR REPLACE FUNCTION vigil_user_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT nullif(current_setting('vigil.user_id', true), '')::uuid
+$$;
+-- The tenants in context and their ancestors: a membership in a parent tenant covers its descendants.
+CREATE OR REPLACE FUNCTION vigil_tenant_lineage() RETURNS uuid[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(DISTINCT ancestor::uuid), '{}'::uuid[])
+    FROM tenancy_tenant AS tenant, unnest(string_to_array(trim(both '/' from tenant.path), '/')) AS ancestor
+    WHERE tenant.id = ANY (vigil_tenant_ids())
+$$;
+-- Every tenant a person is tied to (memberships, outsider records), ids only: the one cross-tenant fact a
+-- tenant admin's decision needs (may I reset this person's password?). Runs as its owner.
+CREATE OR REPLACE FUNCTION vigil_user_tenant_ids(person uuid) RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT coalesce(array_agg(tie.tenant_id), '{}'::uuid[]) FROM (
+        SELECT tenant_id FROM tenancy_membership WHERE user_id = person
+        UNION SELECT tenant_id FROM tenancy_outsider WHERE user_id = person
+    ) AS tie
+$$;
+-- The incidents granted to the acting person (the grant table itself is read only through incidents).
+CREATE OR REPLACE FUNCTION vigil_granted_incident_ids() RETURNS uuid[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(grant_row.content_object_id), '{}'::uuid[])
+    FROM response_incidentuserobjectpermission AS grant_row
+    WHERE grant_row.user_id = vigil_user_id()
+$$;
+"""
+
+# Each condition is wrapped in a scalar sub-select so PostgreSQL evaluates it once per query (an InitPlan)
+# and can use it as an index condition, instead of calling the function for every row.
+_IN_CONTEXT = "tenant_id = ANY ((SELECT vigil_tenant_ids())::uuid[])"
+_GRANTED_INCIDENT = "{column} = ANY ((SELECT vigil_granted_incident_ids())::uuid[])"
+_OWN_ROW = "user_id = (SELECT vigil_user_id())"
+_IN_LINEAGE = "tenant_id = ANY ((SELECT vigil_tenant_lineage())::uuid[])"
+
+
+def protected_models() -> list:
+    """Every model whose rows belong to a tenant: tenant-owned rows and tenant additions to reference data."""
+    from apps.tenancy.managers import ReferenceDataManager
+    from apps.tenancy.models import TenantScopedModel
+
+    return [
+        model
+        for model in apps.get_models()
+        if not model._meta.proxy
+        and model._meta.managed
+        and (issubclass(model, TenantScopedModel) or isinstance(model._default_manager, ReferenceDataManager))
+    ]
+
+
+def policy_conditions(model) -> tuple[str, str]:
+    """(USING, WITH CHECK) of the model's policy."""
+    from apps.tenancy.models import Membership
+
+    readable = [_IN_CONTEXT]
+    writable = [_IN_CONTEXT]
+    if model._meta.label == INCIDENT:
+        readable.append(_GRANTED_INCIDENT.format(column="id"))
+        writable.append(_GRANTED_INCIDENT.format(column="id"))
+    elif _incident_column(model):
+        readable.append(_GRANTED_INCIDENT.format(column=_incident_column(model)))
+        writable.append(_GRANTED_INCIDENT.format(column=_incident_column(model)))
+    elif through := getattr(model, "granted_through", None):  # e.g. custody events, through their evidence
+        field = model._meta.get_field(through)
+        granted = _GRANTED_INCIDENT.format(column=_incident_column(field.related_model))
+        parent = field.related_model._meta.db_table  # names of our own models, never input
+        reachable = f"{field.column} IN (SELECT id FROM {parent} WHERE {granted})"  # noqa: S608
+        readable.append(reachable)
+        writable.append(reachable)
+    if model is Membership:
+        readable.append(_OWN_ROW)  # building a person's Access reads their memberships before any context
+        readable.append(_IN_LINEAGE)  # who covers a tenant from above (recipients, reviewers)
+    if model._meta.get_field("tenant").null:  # reference data: shipped rows (no tenant) are everyone's
+        readable.insert(0, "tenant_id IS NULL")
+    return " OR ".join(f"({c})" for c in readable), " OR ".join(f"({c})" for c in writable)
+
+
+def _incident_column(model) -> str | None:
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.related_model._meta.label == INCIDENT and field.name == "incident":
+            return field.column
+    return None
+
+
+def apply(*, using: str) -> None:
+    """Roles (when the owner may create them), grants, functions and one policy per protected table."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        may_create_roles = cursor.fetchone()[0]
+        if settings.DATABASES_DERIVE_ROLES and may_create_roles:
+            _ensure_role(cursor, settings.DATABASE_RUNTIME_ROLE, bypass=False)
+            _ensure_role(cursor, settings.DATABASE_SYSTEM_ROLE, bypass=True)
+            runtime_roles = {settings.DATABASE_RUNTIME_ROLE, settings.DATABASE_SYSTEM_ROLE}
+        else:
+            runtime_roles = {settings.DATABASES[alias]["USER"] for alias in ("default", "system")}
+        cursor.execute("SELECT current_user")
+        runtime_roles.discard(cursor.fetchone()[0])
+        cursor.execute(_FUNCTIONS)
+        for role in sorted(runtime_roles):
+            _grant(cursor, role, database=connection.settings_dict["NAME"])
+        for model in protected_models():
+            table = connection.ops.quote_name(model._meta.db_table)
+            using_sql, check_sql = policy_conditions(model)
+            cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
+            cursor.execute(f"CREATE POLICY {POLICY} ON {table} USING ({using_sql}) WITH CHECK ({check_sql})")
+
+
+def _ensure_role(cursor, name: str, *, bypass: bool) -> None:
+    # Quoted literals of our own settings (role names, derived passwords), never of a request.
+    role, password = _literal(name), _literal(derived_role_password(settings.SECRET_KEY, name))
+    attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE " + ("BYPASSRLS" if bypass else "NOBYPASSRLS")
+    # Never touches a role that is a superuser or the one migrating (a misconfigured role name must not
+    # demote an administrator). Several test runs may migrate at once on one server: a role another run is
+    # creating or altering at that moment is fine (its attributes and password are the same).
+    cursor.execute(
+        f"""
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {role}) THEN
+                EXECUTE format('CREATE ROLE %I {attributes} PASSWORD %L', {role}, {password});
+            ELSIF {role} <> current_user AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = {role}) THEN
+                EXECUTE format('ALTER ROLE %I {attributes} PASSWORD %L', {role}, {password});
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'vigil: role %: %', {role}, SQLERRM;
+        END $$
+        """  # noqa: S608
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _grant(cursor, role: str, *, database: str) -> None:
+    quoted = '"' + role.replace('"', '""') + '"'
+    privileges = "SELECT, INSERT, UPDATE, DELETE"
+    if settings.TESTING:  # transactional tests empty the tables between tests with TRUNCATE
+        privileges += ", TRUNCATE"
+    cursor.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {quoted}')
+    cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+    cursor.execute(f"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {quoted}")
+    cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+    cursor.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {quoted}")
