@@ -83,6 +83,8 @@ chaos: install ## Long fault runs: Redis down over 1,000 writes, worker SIGKILL,
 
 # Scale benchmark (issue 7, bench/): a dedicated database, never the dev or test one. It needs a real
 # PostgreSQL and Redis (BENCH_DATABASE_URL / BENCH_REDIS_URL); bench/db.py refuses names without "bench".
+# One fixed SECRET_KEY: the runtime roles' passwords that `migrate` sets are derived from it (README,
+# "Database roles"), so the server must derive the same ones.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/vigil_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_REQUESTS ?= 200
@@ -90,7 +92,7 @@ N ?= 10000
 SEED ?= 7
 BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	ALLOWED_HOSTS=127.0.0.1,localhost,testserver \
-	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')"
+	SECRET_KEY=bench-only-not-a-secret-the-same-for-migrate-and-serve-0123456789abcdefghij
 .PHONY: bench-data bench-run bench-quick bench
 
 bench-data: install ## Recreate the vigil_bench database with N generated incidents (make bench-data N=100000)
