@@ -14,6 +14,14 @@ def _scalar(sql: str, params=()):
         return cursor.fetchone()[0]
 
 
+def _foreign_keys() -> list[str]:
+    """Every foreign key, as defined (the generator drops the big tables' keys for the load)."""
+    return _scalar(
+        "SELECT array_agg(conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) "
+        "ORDER BY conrelid::regclass::text, conname) FROM pg_constraint WHERE contype = 'f'"
+    )
+
+
 def _index_count() -> int:
     return _scalar(
         "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN "
@@ -23,7 +31,7 @@ def _index_count() -> int:
 
 @pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_generate_data_small(capsys):
-    indexes = _index_count()
+    indexes, foreign_keys = _index_count(), _foreign_keys()
 
     call_command("generate_data", incidents=50, seed=3)
 
@@ -72,6 +80,7 @@ def test_generate_data_small(capsys):
         " WHERE c.last IS NULL OR c.last < split_part(i.reference, '-', 3)::int"
     )
     assert _index_count() == indexes  # the secondary indexes are back
+    assert _foreign_keys() == foreign_keys  # and every foreign key, validated
 
     with pytest.raises(CommandError, match="already holds generated data"):
         call_command("generate_data", incidents=10, seed=3)
