@@ -136,13 +136,14 @@ def main() -> int:
 
     django.setup()
     import psycopg
-    from django.db import connection, transaction
+    from django.db import connection, connections, transaction
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     from apps.accounts.models import User
     from apps.insights.generate import BENCH
     from apps.notifications.reminders import obligation_reminders_due_queryset
+    from apps.tenancy.context import SYSTEM_DATABASE
     from apps.tenancy.models import ApiToken, hash_token
 
     dsn = os.environ["DATABASE_URL"]
@@ -456,7 +457,8 @@ def main() -> int:
     # The floor's report rows are not Vigil's: take them out again.
     floor_db.execute("DELETE FROM reporting_report WHERE reference LIKE 'FLOOR-%%'")
 
-    # 4. The due-reminder sweep: the scanner's claim query (as the Celery beat task runs it), rolled back.
+    # 4. The due-reminder sweep: the scanner's claim query as the Celery beat task runs it (on the system
+    # connection, which crosses tenants; settings, "Database roles"), rolled back.
     now = datetime.now(UTC)
     due = one(
         "SELECT count(*) FROM notifications_obligation WHERE status = 'pending' AND next_reminder_at <= %s",
@@ -464,17 +466,17 @@ def main() -> int:
     )[0]
     samples = []
     for _ in range(20):
-        with transaction.atomic():
+        with transaction.atomic(using=SYSTEM_DATABASE):
             t0 = time.perf_counter()
             claimed = list(
-                obligation_reminders_due_queryset(now=now).select_for_update(skip_locked=True, no_key=True)[
-                    :200
-                ]
+                obligation_reminders_due_queryset(now=now)
+                .using(SYSTEM_DATABASE)
+                .select_for_update(skip_locked=True, no_key=True)[:200]
             )
             samples.append((time.perf_counter() - t0) * 1000)
-            transaction.set_rollback(True)
-    queryset = obligation_reminders_due_queryset(now=now)[:200]
-    with connection.cursor() as cursor:
+            transaction.set_rollback(True, using=SYSTEM_DATABASE)
+    queryset = obligation_reminders_due_queryset(now=now).using(SYSTEM_DATABASE)[:200]
+    with connections[SYSTEM_DATABASE].cursor() as cursor:
         sql, params = queryset.query.sql_with_params()
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql + " FOR NO KEY UPDATE SKIP LOCKED", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
