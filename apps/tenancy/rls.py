@@ -86,25 +86,30 @@ def policy_conditions(model) -> tuple[str, str]:
 
     readable = [_IN_CONTEXT]
     writable = [_IN_CONTEXT]
-    if model._meta.label == INCIDENT:
-        readable.append(_GRANTED_INCIDENT.format(column="id"))
-        writable.append(_GRANTED_INCIDENT.format(column="id"))
-    elif _incident_column(model):
-        readable.append(_GRANTED_INCIDENT.format(column=_incident_column(model)))
-        writable.append(_GRANTED_INCIDENT.format(column=_incident_column(model)))
-    elif through := getattr(model, "granted_through", None):  # e.g. custody events, through their evidence
-        field = model._meta.get_field(through)
-        granted = _GRANTED_INCIDENT.format(column=_incident_column(field.related_model))
-        parent = field.related_model._meta.db_table  # names of our own models, never input
-        reachable = f"{field.column} IN (SELECT id FROM {parent} WHERE {granted})"  # noqa: S608
-        readable.append(reachable)
-        writable.append(reachable)
+    if granted := _granted_condition(model):  # an outsider granted the incident reads and writes it
+        readable.append(granted)
+        writable.append(granted)
     if model is Membership:
         readable.append(_OWN_ROW)  # building a person's Access reads their memberships before any context
         readable.append(_IN_LINEAGE)  # who covers a tenant from above (recipients, reviewers)
     if model._meta.get_field("tenant").null:  # reference data: shipped rows (no tenant) are everyone's
         readable.insert(0, "tenant_id IS NULL")
     return " OR ".join(f"({c})" for c in readable), " OR ".join(f"({c})" for c in writable)
+
+
+def _granted_condition(model) -> str | None:
+    """The incident itself, a row of it (an `incident` column), or a row reached through one of those
+    (`granted_through`, e.g. custody events through their evidence)."""
+    if model._meta.label == INCIDENT:
+        return _GRANTED_INCIDENT.format(column="id")
+    if column := _incident_column(model):
+        return _GRANTED_INCIDENT.format(column=column)
+    if through := getattr(model, "granted_through", None):
+        field = model._meta.get_field(through)
+        granted = _GRANTED_INCIDENT.format(column=_incident_column(field.related_model))
+        parent = field.related_model._meta.db_table  # names of our own models, never input
+        return f"{field.column} IN (SELECT id FROM {parent} WHERE {granted})"  # noqa: S608
+    return None
 
 
 def _incident_column(model) -> str | None:

@@ -27,9 +27,10 @@ def _test_database_url() -> str:
     return f"postgresql://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def start_celery_worker(queue: str, log: Path, **extra_env: str) -> subprocess.Popen:
+def start_celery_worker(queue: str, log: Path, *, name: str = "", **extra_env: str) -> subprocess.Popen:
     """A worker subprocess on `queue`, against the test database; `extra_env` overrides settings (e.g.
-    CELERY_BROKER_URL for a throwaway broker). Returns once the worker says it is ready."""
+    CELERY_BROKER_URL for a throwaway broker); `name` tells two workers of one test apart. Returns once
+    the worker says it is ready."""
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
@@ -54,6 +55,7 @@ def start_celery_worker(queue: str, log: Path, **extra_env: str) -> subprocess.P
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
+                *(("-n", f"{name}@%h") if name else ()),
             ],
             cwd=ROOT,
             env=env,

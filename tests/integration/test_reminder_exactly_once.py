@@ -14,14 +14,12 @@ The test sees it waiting there (pg_stat_activity) holding its inserts into notif
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -31,45 +29,18 @@ from apps.notifications.reminder_tasks import obligation_remind
 from apps.tenancy.roles import RoleId
 from config.celery import app as celery_app
 from tests.factories import IncidentFactory
-from tests.integration.conftest import ROOT, _test_database_url, wait_for
-from tests.integration.faults import FaultRun, record
+from tests.integration.conftest import _test_database_url, start_celery_worker, wait_for
+from tests.integration.faults import FaultRun, ThrowawayRedis, record
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def throwaway_redis(unused_tcp_port, tmp_path):
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(unused_tcp_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{unused_tcp_port}/0"
-    with celery_app.connection_for_write(url) as conn:
-        wait_for(lambda: _pings(conn), timeout=10)
-    yield url
-    process.kill()
-    process.wait(timeout=10)
-
-
-def _pings(conn) -> bool:
-    try:
-        conn.ensure_connection(max_retries=1)
-    except Exception:
-        return False
-    return True
+def throwaway_redis(tmp_path):
+    redis = ThrowawayRedis(tmp_path)
+    redis.start()
+    yield redis.url
+    redis.stop()
 
 
 @pytest.fixture
@@ -79,48 +50,16 @@ def start_worker(throwaway_redis, tmp_path):
 
     def start(name: str):
         log = tmp_path / f"{name}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": _test_database_url(),
-            "SECRET_KEY": settings.SECRET_KEY,
-            "CONN_MAX_AGE": "0",
-            "CELERY_BROKER_URL": throwaway_redis,
-            "CELERY_VISIBILITY_TIMEOUT": "2",
-            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-            "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-        }
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool=solo",
-                    "--concurrency=1",
-                    "-Q",
-                    queue,
-                    "--loglevel=INFO",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    f"{name}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        process = start_celery_worker(
+            queue,
+            log,
+            name=name,
+            CELERY_BROKER_URL=throwaway_redis,
+            CELERY_VISIBILITY_TIMEOUT="2",
+            CELERY_UNACKED_RESTORE_INTERVAL="1",
+            CELERY_UNACKED_RESTORE_THROTTLE="1",
+        )
         processes.append(process)
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"worker {name} did not start:\n{log.read_text()}")
-            time.sleep(0.2)
         return process, log
 
     start.queue = queue
