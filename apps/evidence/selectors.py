@@ -1,13 +1,14 @@
-"""Reads of evidence. An item is visible to whoever sees its incident in full (incident_visible, grants
-included: a `view` grant covers the incident's evidence) or its report (report_list)."""
+"""Reads of evidence. An item is visible to whoever sees its incident in full (incident_visible's rule,
+grants included: a `view` grant covers the incident's evidence) or its report (report_list's rule)."""
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
+from apps.core.conditions import checked_per_row
 from apps.evidence.choices import CustodyAction
 from apps.evidence.models import CustodyEvent, Evidence
-from apps.reporting.selectors import report_list
+from apps.reporting.selectors import report_visible_condition
 from apps.response.models import Incident
-from apps.response.selectors import incident_granted_condition, incident_visible
+from apps.response.selectors import incident_full_view_condition, incidents_granted_elsewhere
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
@@ -18,23 +19,22 @@ def evidence_list(*, access: Access) -> QuerySet[Evidence]:
     confidential report whose reporter the caller may not know, so who collected, uploaded and handled it
     is not shown (serializers, admin)."""
     tenant_ids = current_context().tenant_ids
-    # An executive's summary-only view of a need-to-know incident does not extend to its evidence.
-    incidents = incident_visible(access=access).filter(summary_only=False).prefetch_related(None)
-    reports = report_list(access=access)
     identity = tenant_ids & access.tenants_with(Scope.REPORTER_IDENTITY)
     hidden = (
         Q(report__confidential=True) & ~Q(tenant_id__in=identity) & ~Q(report__reporter_id=access.user_id)
     )
-    # Implied by the visibility rule below (reports are the context's; incidents are in a readable tenant
-    # or granted) but indexable: the list reads the tenants' newest items in index order and checks each
-    # one with a primary-key probe, instead of building every visible incident's id first (issue 7).
-    reachable = Q(tenant_id__in=tenant_ids) | incident_granted_condition(access=access, field="incident_id")
+    # Implied by the visibility rule below but indexable: the list walks the tenants' newest items in index
+    # order and checks each one on its joined incident and report (issue 7).
+    reachable = Q(tenant_id__in=tenant_ids)
+    if granted_elsewhere := incidents_granted_elsewhere(access=access):
+        reachable |= Q(incident_id__in=granted_elsewhere)
+    # An executive's summary-only view of a need-to-know incident does not extend to its evidence.
+    visible = incident_full_view_condition(access=access, through="incident") | report_visible_condition(
+        access=access, through="report"
+    )
     return (
         Evidence.unscoped.filter(reachable)
-        .filter(
-            Exists(incidents.filter(pk=OuterRef("incident_id")))
-            | Exists(reports.filter(pk=OuterRef("report_id")))
-        )
+        .filter(checked_per_row(visible))
         .annotate(
             identity_hidden=Case(
                 When(hidden, then=Value(True)), default=Value(False), output_field=BooleanField()

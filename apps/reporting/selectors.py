@@ -9,14 +9,28 @@ from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
 
 
+def _visible(access: Access, *, reporter: str) -> Q:
+    """The rule of who sees a report: its tenant's queue (report:read) or its own reporter. `reporter`
+    names the reporter column from the model queried (the report, or a child linked to it by a same-tenant
+    key, whose own tenant_id is the report's)."""
+    queue = current_context().tenant_ids & access.tenants_with(Scope.REPORT_READ)
+    return Q(tenant_id__in=queue) | Q(**{reporter: access.user_id})
+
+
+def report_visible_condition(*, access: Access, through: str) -> Q:
+    """Rows of a child model (`through`: its link to the report, a same-tenant key) whose report the caller
+    sees: report_list's rule on the joined report's columns, checked on each row a list reads (issue 7)."""
+    in_context = Q(**{f"{through}__isnull": False}, tenant_id__in=current_context().tenant_ids)
+    return in_context & _visible(access, reporter=f"{through}__reporter_id")
+
+
 def report_list(*, access: Access) -> QuerySet[Report]:
     """Every report the caller may see, annotated with `reporter_visible` (whether it may see who filed
     it). Serializers, exports and the admin show the reporter only where that annotation is true."""
     tenant_ids = current_context().tenant_ids
-    queue = tenant_ids & access.tenants_with(Scope.REPORT_READ)
     identity = tenant_ids & access.tenants_with(Scope.REPORTER_IDENTITY)
     own = Q(reporter_id=access.user_id)  # system access (no user): IS NULL, never true
-    return Report.objects.filter(Q(tenant_id__in=queue) | own).annotate(
+    return Report.objects.filter(_visible(access, reporter="reporter_id")).annotate(
         reporter_visible=Case(
             When(Q(confidential=False) | Q(tenant_id__in=identity) | own, then=Value(True)),
             default=Value(False),

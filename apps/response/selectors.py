@@ -1,6 +1,8 @@
 """Reads of incidents. `incident_visible` is the one place that crosses the tenant filter, and only
 through the grant join (design rule 1): granted outsiders see exactly what they were granted."""
 
+from dataclasses import dataclass
+
 from django.db.models import (
     BooleanField,
     Case,
@@ -52,46 +54,79 @@ class _InGrantedIds(Func):
     output_field = BooleanField()
 
 
-def _granted_ids(access: Access, codenames, field: str = "pk") -> _InGrantedIds:
+def _granted_ids(access: Access, codenames, incident: str = "pk") -> _InGrantedIds:
     ids = IncidentUserObjectPermission.objects.filter(
         user_id=access.user_id,
         permission__codename__in=codenames,
         permission__content_type__app_label="response",
     ).values("content_object_id")
-    return _InGrantedIds(field, Subquery(ids))
+    return _InGrantedIds(incident, Subquery(ids))
 
 
-def incident_granted_condition(*, access: Access, field: str) -> Q:
-    """`field` (an incident id column of another model) names an incident granted to the caller: the
-    indexable form, for children's lists that must also reach granted incidents of other tenants."""
-    return Q(_granted_ids(access, GRANT_CODENAMES.values(), field))
+def incidents_granted_elsewhere(*, access: Access) -> list:
+    """Ids of the incidents granted to the caller outside the context's tenants (usually none: a grant
+    mostly opens a restricted incident of one's own tenant). Lists of an incident's children (evidence)
+    add them as a second arm only when there are some: a list filtered by tenant alone walks its ordered
+    index, one with `tenant OR incident` must read and sort every row of the tenant (issue 7)."""
+    context = current_context()
+    if context.narrowed:  # ?tenant=: as in incident_visible, other tenants' grants stay out
+        return []
+    return list(
+        Incident.unscoped.filter(Q(_granted_ids(access, GRANT_CODENAMES.values())))
+        .exclude(tenant_id__in=context.tenant_ids)
+        .values_list("id", flat=True)
+    )
 
 
-def incident_visible(*, access: Access) -> QuerySet[Incident]:
+@dataclass(frozen=True)
+class _Visibility:
+    """The rule of who sees an incident, as conditions on the incident's columns. `incident` and
+    `restricted` name them from the model queried: the incident itself, or a child linked to it by a
+    same-tenant key (so the child's own tenant_id is the incident's)."""
+
+    in_role: Q  # the caller's roles in the incident's tenant show it (in full or as a summary)
+    granted: Q  # a django-guardian grant shows it in full
+    summary_only: Q  # shown, but as a summary (need-to-know incident, summary-only role)
+    full: Q  # shown in full
+
+
+def _visibility(access: Access, *, incident: str = "pk", restricted: str = "restricted") -> _Visibility:
     context = current_context()
     tenant_ids = context.tenant_ids
     readable = tenant_ids & access.tenants_with(Scope.INCIDENT_READ)
     restricted_full = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED)
     restricted_summary = tenant_ids & access.tenants_with(Scope.INCIDENT_READ_RESTRICTED_SUMMARY)
-    granted = Q(_granted_ids(access, GRANT_CODENAMES.values()))
+    granted = Q(_granted_ids(access, GRANT_CODENAMES.values(), incident))
     if context.narrowed:  # ?tenant=: granted incidents of other tenants stay out of the narrowed list
         granted &= Q(tenant_id__in=tenant_ids)
-    in_role = Q(tenant_id__in=readable) & (
-        Q(restricted=False) | Q(tenant_id__in=restricted_full | restricted_summary)
+    open_or_cleared = Q(**{restricted: False}) | Q(tenant_id__in=restricted_full)
+    return _Visibility(
+        in_role=Q(tenant_id__in=readable) & (open_or_cleared | Q(tenant_id__in=restricted_summary)),
+        granted=granted,
+        summary_only=Q(**{restricted: True}) & ~Q(tenant_id__in=restricted_full) & ~granted,
+        full=granted | Q(tenant_id__in=readable) & open_or_cleared,
     )
+
+
+def incident_full_view_condition(*, access: Access, through: str) -> Q:
+    """Rows of a child model (`through`: its link to the incident, a same-tenant key) whose incident the
+    caller sees in full: the same rule as incident_visible(...).filter(summary_only=False), on the joined
+    incident's columns, so a list of children checks each row it reads instead of building the set of
+    every visible incident first (issue 7)."""
+    rule = _visibility(access, incident=f"{through}_id", restricted=f"{through}__restricted")
+    return Q(**{f"{through}__isnull": False}) & rule.full
+
+
+def incident_visible(*, access: Access) -> QuerySet[Incident]:
+    rule = _visibility(access)
     return (
-        Incident.unscoped.filter(in_role | granted)
+        Incident.unscoped.filter(rule.in_role | rule.granted)
         .annotate(
             via_grant_only=Case(
-                When(in_role, then=Value(False)), default=Value(True), output_field=BooleanField()
+                When(rule.in_role, then=Value(False)), default=Value(True), output_field=BooleanField()
             ),
             summary_only=Case(
-                When(
-                    Q(restricted=True) & ~Q(tenant_id__in=restricted_full) & ~granted,
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
+                When(rule.summary_only, then=Value(True)), default=Value(False), output_field=BooleanField()
             ),
             granted_change=_granted(access, [GRANT_CODENAMES[GrantPermission.CHANGE]]),
         )

@@ -94,7 +94,13 @@ def policy_conditions(model) -> tuple[str, str]:
         readable.append(_IN_LINEAGE)  # who covers a tenant from above (recipients, reviewers)
     if model._meta.get_field("tenant").null:  # reference data: shipped rows (no tenant) are everyone's
         readable.insert(0, "tenant_id IS NULL")
-    return " OR ".join(f"({c})" for c in readable), " OR ".join(f"({c})" for c in writable)
+    # Wrapped in coalesce(…, false) (apps.core.conditions.checked_per_row): the same filter, but the
+    # planner does not plan from it. As plain ORs, PostgreSQL guesses 5 % for each comparison with an
+    # InitPlan's array and, times the query's own tenant filter, expects a 20th of a tenant's rows — and
+    # sorts them all where it should walk the ordered index (issue 7). The queries filter by tenant
+    # themselves (the first wall): estimates and index choice come from them, the policy checks each row.
+    using = " OR ".join(f"({c})" for c in readable)
+    return f"coalesce({using}, false)", " OR ".join(f"({c})" for c in writable)
 
 
 def _granted_condition(model) -> str | None:
