@@ -8,7 +8,7 @@ from apps.evidence.choices import CustodyAction
 from apps.evidence.models import CustodyEvent, Evidence
 from apps.reporting.selectors import report_visible_condition
 from apps.response.models import Incident
-from apps.response.selectors import incident_full_view_condition, incidents_granted_elsewhere
+from apps.response.selectors import incident_visible_condition, incidents_granted_elsewhere
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
@@ -29,9 +29,8 @@ def evidence_list(*, access: Access) -> QuerySet[Evidence]:
     if granted_elsewhere := incidents_granted_elsewhere(access=access):
         reachable |= Q(incident_id__in=granted_elsewhere)
     # An executive's summary-only view of a need-to-know incident does not extend to its evidence.
-    visible = incident_full_view_condition(access=access, through="incident") | report_visible_condition(
-        access=access, through="report"
-    )
+    incident_seen = incident_visible_condition(access=access, through="incident", in_full=True)
+    visible = incident_seen | report_visible_condition(access=access, through="report")
     return (
         Evidence.unscoped.filter(reachable)
         .filter(checked_per_row(visible))

@@ -17,6 +17,7 @@ from django.db.models import (
     When,
 )
 
+from apps.core.conditions import checked_per_row
 from apps.core.events import publish
 from apps.response.choices import GrantPermission
 from apps.response.models import (
@@ -108,20 +109,36 @@ def _visibility(access: Access, *, incident: str = "pk", restricted: str = "rest
     )
 
 
-def incident_full_view_condition(*, access: Access, through: str) -> Q:
+def incident_visible_condition(*, access: Access, through: str, in_full: bool = False) -> Q:
     """Rows of a child model (`through`: its link to the incident, a same-tenant key) whose incident the
-    caller sees in full: the same rule as incident_visible(...).filter(summary_only=False), on the joined
-    incident's columns, so a list of children checks each row it reads instead of building the set of
-    every visible incident first (issue 7)."""
+    caller sees — `in_full`: not as a summary, like incident_visible(...).filter(summary_only=False). The
+    rule of incident_visible on the joined incident's columns, so that a list of children checks each row
+    it reads instead of first building the set of every visible incident (issue 7); wrap it in
+    apps.core.conditions.checked_per_row."""
     rule = _visibility(access, incident=f"{through}_id", restricted=f"{through}__restricted")
-    return Q(**{f"{through}__isnull": False}) & rule.full
+    return Q(**{f"{through}__isnull": False}) & (rule.full if in_full else rule.in_role | rule.granted)
 
 
 def incident_visible(*, access: Access) -> QuerySet[Incident]:
     rule = _visibility(access)
+    return _with_visibility(access, rule, Incident.unscoped.filter(rule.in_role | rule.granted))
+
+
+def incident_list(*, access: Access) -> QuerySet[Incident]:
+    """incident_visible shaped for a page of a list: filtered by the context's tenants (and the incidents
+    granted elsewhere, when there are some) and the visibility rule checked on each row read, so a page
+    walks the tenant's ordered index instead of reading and sorting every visible incident (issue 7)."""
+    rule = _visibility(access)
+    reachable = Q(tenant_id__in=current_context().tenant_ids)
+    if granted_elsewhere := incidents_granted_elsewhere(access=access):
+        reachable |= Q(id__in=granted_elsewhere)
+    incidents = Incident.unscoped.filter(reachable).filter(checked_per_row(rule.in_role | rule.granted))
+    return _with_visibility(access, rule, incidents)
+
+
+def _with_visibility(access: Access, rule: _Visibility, incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     return (
-        Incident.unscoped.filter(rule.in_role | rule.granted)
-        .annotate(
+        incidents.annotate(
             via_grant_only=Case(
                 When(rule.in_role, then=Value(False)), default=Value(True), output_field=BooleanField()
             ),

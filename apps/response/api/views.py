@@ -39,7 +39,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
     }
 
     def scoped_queryset(self):
-        incidents = selectors.incident_visible(access=self.access)
+        if self.action == "list":
+            incidents = selectors.incident_list(access=self.access)
+        else:
+            incidents = selectors.incident_visible(access=self.access)
         if self.action in ("list", "retrieve"):
             # The representation reads the tenant, owner and category ids only: no joins (issue 7).
             incidents = incidents.select_related(None)
