@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from apps.response.api.serializers import SUMMARY_FIELDS, IncidentSerializer
 from apps.response.models import IncidentTeamMember
-from apps.response.selectors import incident_visible
+from apps.response.selectors import incident_visible, with_team_ids
 from apps.tenancy.access import Access
 from apps.tenancy.context import activate
 from tests.factories import IncidentFactory, UserFactory
@@ -56,7 +56,7 @@ def test_the_fast_representation_is_drfs(tenant, phishing, make_member):
     for access in (Access.system([tenant.id]), None):
         with activate(access or _access_of(executive)) as context:
             access = access or context.access
-            rows = list(incident_visible(access=access).order_by("created_at"))
+            rows = list(with_team_ids(incident_visible(access=access)).order_by("created_at"))
             assert len(rows) == 3
             context_ = {"access": access}
             fast = IncidentSerializer(rows, many=True, context=context_).data

@@ -65,7 +65,7 @@ class IncidentSerializer(FastRepresentationMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_team(self, incident) -> list[str]:
-        return [str(member.user_id) for member in incident.team_members.all()]
+        return [str(user_id) for user_id in incident.team_ids]  # selectors.with_team_ids
 
     def get_allowed_transitions(self, incident) -> list[str]:
         return allowed_targets(incident, self.context["access"])

@@ -46,13 +46,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         if self.action in ("list", "retrieve"):
             # The representation reads the tenant, owner and category ids only: no joins (issue 7).
             incidents = incidents.select_related(None)
-        return incidents
+        return selectors.with_team_ids(incidents)
 
     def get_object(self):
         # One query: incident_get reads through the same visibility rule (404 for anything else).
         try:
             return selectors.incident_get(
-                access=self.access, actor=self.request.user, incident_id=self.kwargs["pk"]
+                access=self.access,
+                actor=self.request.user,
+                incident_id=self.kwargs["pk"],
+                visible=self.get_queryset(),
             )
         except (Incident.DoesNotExist, TypeError, ValueError, DjangoValidationError):
             raise Http404 from None
