@@ -62,6 +62,16 @@ def test_every_tenant_owned_table_has_the_policy(db):
     assert {"response_incident", "evidence_evidence", "tenancy_membership", "catalog_category"} <= tables
 
 
+def test_the_policies_are_checked_per_row_not_planned_from(db):
+    """Wrapped in coalesce(…, false): the planner takes its estimates and index from the query's own
+    tenant filter (tests/test_list_plans.py, bench/ at 1M incidents) — see rls.policy_conditions."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, qual FROM pg_policies WHERE policyname = %s", [rls.POLICY])
+        quals = dict(cursor.fetchall())
+    assert len(quals) == len(rls.protected_models())
+    assert [t for t, qual in quals.items() if not (qual.startswith("COALESCE(") and qual.endswith(", false)"))] == []
+
+
 def test_every_table_with_a_tenant_column_is_protected_or_global_by_design(db):
     from tests.architecture.test_models_covered import GLOBAL_MODELS
 
