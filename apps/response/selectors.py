@@ -1,5 +1,6 @@
-"""Reads of incidents. `incident_visible` is the one place that crosses the tenant filter, and only
-through the grant join (design rule 1): granted outsiders see exactly what they were granted."""
+"""Reads of incidents. `_visibility` is the one rule of who sees an incident, and the only place that
+crosses the tenant filter, through the grant join (design rule 1): granted outsiders see exactly what they
+were granted. incident_visible, incident_list and incident_visible_condition (children's lists) apply it."""
 
 from dataclasses import dataclass
 
@@ -66,9 +67,9 @@ def _granted_ids(access: Access, codenames, incident: str = "pk") -> _InGrantedI
 
 def incidents_granted_elsewhere(*, access: Access) -> list:
     """Ids of the incidents granted to the caller outside the context's tenants (usually none: a grant
-    mostly opens a restricted incident of one's own tenant). Lists of an incident's children (evidence)
-    add them as a second arm only when there are some: a list filtered by tenant alone walks its ordered
-    index, one with `tenant OR incident` must read and sort every row of the tenant (issue 7)."""
+    mostly opens a restricted incident of one's own tenant). The incident and evidence lists add them as a
+    second arm only when there are some: a list filtered by tenant alone walks its ordered index, one with
+    `tenant OR incident` must read and sort every row of the tenant (issue 7)."""
     context = current_context()
     if context.narrowed:  # ?tenant=: as in incident_visible, other tenants' grants stay out
         return []
