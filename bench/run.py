@@ -492,13 +492,52 @@ def main() -> int:
         "explain": str(explain_path.relative_to(ROOT)),
     }
 
-    # 5. The insights reports computed from the rows, bypassing their cache (apps/insights/cache.py), in
+    # 5. The plans of a page of the big lists as a request runs them: the app's connection (runtime role,
+    # row-level security on) inside the caller's context. A page walks an ordered index (issue 7).
+    from apps.evidence.selectors import evidence_list
+    from apps.notifications.selectors import obligation_list
+    from apps.response.selectors import incident_list, with_team_ids
+    from apps.tenancy.access import access_for
+    from apps.tenancy.context import activate
+
+    page = P + 1
+    lists = {
+        "incident list (handler)": (H, lambda a: with_team_ids(incident_list(access=a).select_related(None))),
+        "incident list (executive)": (
+            E,
+            lambda a: with_team_ids(incident_list(access=a).select_related(None)),
+        ),
+        "evidence metadata list (handler)": (H, lambda a: evidence_list(access=a)),
+        "obligations due in 72 h (executive)": (
+            E,
+            lambda a: obligation_list(access=a).filter(
+                status="pending", due_at__lt=now + timedelta(hours=72)
+            ),
+        ),
+    }
+    orderings = {"evidence": ("-uploaded_at", "-id")}
+    plans = []
+    for name, (username, build) in lists.items():
+        access = access_for(users[username])
+        ordering = orderings.get(name.split()[0], ("-created_at", "-id"))
+        with transaction.atomic(), activate(access):
+            queryset = build(access).order_by(*ordering)[:page]
+            sql, params = queryset.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+        shape = "sorts the rows it read" if "Sort" in plan else "walks an ordered index"
+        plans.append(f"== {name}: {shape}\n{plan}\n")
+    lists_path = ROOT / "bench" / f"explain_lists_{args.label}.txt"
+    lists_path.write_text("\n".join(plans))
+    results["list_plans"] = str(lists_path.relative_to(ROOT))
+
+    # 6. The insights reports computed from the rows, bypassing their cache (apps/insights/cache.py), in
     # this process: what the first read after a change costs.
     from apps.insights.iso27001 import iso27001_sections
     from apps.insights.metrics import metrics_computed
     from apps.insights.period import Period, period_from
     from apps.tenancy.access import Access
-    from apps.tenancy.context import activate
 
     iso_period = Period(year_params["start"].date(), year_params["end"].date() - timedelta(days=1))
     uncached = {

@@ -2,6 +2,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_choice_field
 from rest_framework import serializers
 
+from apps.core.api.fast import FastRepresentationMixin
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.evidence.choices import (
@@ -36,7 +37,7 @@ def _evidence(access):
     return evidence_list(access=access)
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = Evidence
         fields = [

@@ -48,7 +48,11 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         return super().initialize_request(request, *args, **kwargs)
 
     def scoped_queryset(self):
-        return selectors.evidence_list(access=self.access)
+        evidence = selectors.evidence_list(access=self.access)
+        if self.action in ("list", "retrieve"):
+            # The representation reads the related ids only: no related rows (issue 7).
+            evidence = evidence.select_related(None)
+        return evidence
 
     @extend_schema(
         request={"multipart/form-data": EvidenceCreateSerializer},
