@@ -526,7 +526,8 @@ def main() -> int:
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
-        shape = "sorts the rows it read" if "Sort" in plan else "walks an ordered index"
+        page_sort = f"Sort Key: {queryset.model._meta.db_table}.{ordering[0].lstrip('-')}"
+        shape = "sorts the rows it read" if page_sort in plan else "walks an ordered index"
         plans.append(f"== {name}: {shape}\n{plan}\n")
     lists_path = ROOT / "bench" / f"explain_lists_{args.label}.txt"
     lists_path.write_text("\n".join(plans))

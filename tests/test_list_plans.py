@@ -57,23 +57,18 @@ def busy_tenants(make_member):
     return handler
 
 
-def _plan(queryset) -> str:
-    plan = queryset.explain()
-    print(f"\n{plan}")  # noqa: T201 - shown with -s, and on failure
-    return plan
-
-
-def test_a_page_of_the_tenants_evidence_walks_the_ordered_index(busy_tenants):
+@pytest.mark.parametrize(
+    ("selector", "ordering", "index"),
+    [
+        (evidence_list, ("-uploaded_at", "-id"), "evidence_tenant_uploaded"),
+        (incident_list, ("-created_at", "-id"), "response_inc_tenant_created"),
+    ],
+    ids=["evidence", "incidents"],
+)
+def test_a_page_of_one_tenants_rows_walks_the_ordered_index(busy_tenants, selector, ordering, index):
     access = access_for(busy_tenants)
     with activate(access):
-        plan = _plan(evidence_list(access=access).order_by("-uploaded_at", "-id")[:PAGE])
+        plan = selector(access=access).order_by(*ordering)[:PAGE].explain()
+    print(f"\n{plan}")  # noqa: T201 - shown with -s
     assert "Sort" not in plan, plan
-    assert "Index Scan using evidence_tenant_uploaded" in plan, plan
-
-
-def test_a_page_of_the_tenants_incidents_walks_the_ordered_index(busy_tenants):
-    access = access_for(busy_tenants)
-    with activate(access):
-        plan = _plan(incident_list(access=access).order_by("-created_at", "-id")[:PAGE])
-    assert "Sort" not in plan, plan
-    assert "Index Scan using response_inc_tenant_created" in plan, plan
+    assert f"Index Scan using {index}" in plan, plan
