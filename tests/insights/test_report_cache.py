@@ -9,11 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.insights.cache import invalidate
 from apps.insights.iso27001 import iso27001_sections
-from apps.insights.metrics import metrics_computed
+from apps.insights.metrics import metrics_computed, metrics_for
 from apps.insights.period import Period
 from apps.tenancy.access import Access
 from apps.tenancy.context import activate
+from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +132,43 @@ def test_another_tenants_change_keeps_the_cache(
     with CaptureQueriesContext(connection) as again:
         auditor.get("/api/v1/metrics/")
     assert not [q for q in again.captured_queries if "json_build_array" in q["sql"]]
+
+
+def test_parts_of_several_tenants_merge_into_exact_figures(tenant, other_tenant):
+    """Durations are pooled, not averaged per tenant: the median of 1, 2, 3 and 10 hours is 2.5 (the
+    medians of the tenants, 2 and 10, would give 6) and the mean 4."""
+    now = timezone.now()
+    for tenant_, hours in ((tenant, (1, 2, 3)), (other_tenant, (10,))):
+        for h in hours:
+            IncidentFactory(
+                tenant=tenant_,
+                declared_at=now - timedelta(days=1),
+                contained_at=now - timedelta(days=1) + timedelta(hours=h),
+            )
+    today = now.date()
+    period = Period(today - timedelta(days=364), today)
+    both = frozenset({tenant.id, other_tenant.id})
+    with activate(Access.system(both)):
+        figures = metrics_computed(tenant_ids=both, period=period)
+    assert figures["time_to_hours"]["contain"] == {"count": 4, "mean": 4.0, "median": 2.5}
+    assert figures["incidents"]["by_tenant"] == {tenant.slug: 3, other_tenant.slug: 1}
+    assert figures["incidents"]["total"] == 4
+
+
+def test_a_change_in_one_tenant_computes_only_that_tenants_part(tenant, other_tenant):
+    today = timezone.now().date()
+    period = Period(today - timedelta(days=364), today)
+    both = frozenset({tenant.id, other_tenant.id})
+    IncidentFactory(tenant=tenant)
+    with activate(Access.system(both)):
+        before = metrics_for(tenant_ids=both, period=period)
+        IncidentFactory(tenant=other_tenant)
+        invalidate(other_tenant.id)  # what the event subscriber does after the commit
+        with CaptureQueriesContext(connection) as again:
+            after = metrics_for(tenant_ids=both, period=period)
+    parts = [q["sql"] for q in again.captured_queries if "response_incident" in q["sql"]]
+    assert len(parts) == 1
+    # The part's aggregates are restricted to the changed tenant (beside the context's own tenant filter).
+    assert f"IN ('{other_tenant.id.hex}'::uuid)" in parts[0]
+    assert f"IN ('{tenant.id.hex}'::uuid)" not in parts[0]
+    assert (before["incidents"]["total"], after["incidents"]["total"]) == (1, 2)
