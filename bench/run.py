@@ -501,25 +501,30 @@ def main() -> int:
     from apps.tenancy.context import activate
 
     page = P + 1
-    lists = {
-        "incident list (handler)": (H, lambda a: with_team_ids(incident_list(access=a).select_related(None))),
+    newest = ("-created_at", "-id")
+    lists = {  # name: (who, the list's queryset, its keyset ordering)
+        "incident list (handler)": (
+            H,
+            lambda a: with_team_ids(incident_list(access=a).select_related(None)),
+            newest,
+        ),
         "incident list (executive)": (
             E,
             lambda a: with_team_ids(incident_list(access=a).select_related(None)),
+            newest,
         ),
-        "evidence metadata list (handler)": (H, lambda a: evidence_list(access=a)),
+        "evidence metadata list (handler)": (H, lambda a: evidence_list(access=a), ("-uploaded_at", "-id")),
         "obligations due in 72 h (executive)": (
             E,
             lambda a: obligation_list(access=a).filter(
                 status="pending", due_at__lt=now + timedelta(hours=72)
             ),
+            newest,
         ),
     }
-    orderings = {"evidence": ("-uploaded_at", "-id")}
     plans = []
-    for name, (username, build) in lists.items():
+    for name, (username, build, ordering) in lists.items():
         access = access_for(users[username])
-        ordering = orderings.get(name.split()[0], ("-created_at", "-id"))
         with transaction.atomic(), activate(access):
             queryset = build(access).order_by(*ordering)[:page]
             sql, params = queryset.query.sql_with_params()

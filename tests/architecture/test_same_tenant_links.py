@@ -203,6 +203,36 @@ def _shipped_step() -> RegimeStep:
     return RegimeStep.unscoped.filter(tenant__isnull=True).order_by("code").first()
 
 
+def _report(tenant, user, now, title: str, **links) -> Report:
+    return Report.unscoped.create(
+        tenant=tenant,
+        reference=f"R-{uuid.uuid4().hex[:8]}",
+        kind="event",
+        title=title,
+        occurred_at=now,
+        reporter=user,
+        channel="web",
+        received_at=now,
+        **links,
+    )
+
+
+def _evidence(tenant, user, now, sha256: str, **links) -> Evidence:
+    return Evidence.unscoped.create(
+        tenant=tenant,
+        sha256=sha256,
+        size=1,
+        storage_key=f"test/{uuid.uuid4()}",
+        original_name="capture.log",
+        source="host",
+        collected_by=user,
+        collected_at=now,
+        uploaded_by=user,
+        uploaded_at=now,
+        **links,
+    )
+
+
 def _world(tenant, *, full: bool) -> None:
     """`full`: one row of every tenant-owned child with each of its links set, all within `tenant`.
     Otherwise: parents only, and of each parent table a row that no child of the tenant links to (the target
@@ -216,29 +246,8 @@ def _world(tenant, *, full: bool) -> None:
     regime = Regime.unscoped.create(tenant=tenant, code=f"contract-{tenant.slug}"[:30], name="Contract")
     step = RegimeStep.unscoped.create(tenant=tenant, regime=regime, code="C-1", name="Tell", notice="c-1")
     incident = IncidentFactory(tenant=tenant, category=category if full else shipped_category)
-    report = Report.unscoped.create(
-        tenant=tenant,
-        reference=f"R-{uuid.uuid4().hex[:8]}",
-        kind="event",
-        title="Phishing",
-        occurred_at=now,
-        reporter=user,
-        channel="web",
-        received_at=now,
-    )
-    evidence = Evidence.unscoped.create(
-        tenant=tenant,
-        report=report,
-        sha256="0" * 64,
-        size=1,
-        storage_key=f"test/{uuid.uuid4()}",
-        original_name="capture.log",
-        source="host",
-        collected_by=user,
-        collected_at=now,
-        uploaded_by=user,
-        uploaded_at=now,
-    )
+    report = _report(tenant, user, now, "Phishing")
+    evidence = _evidence(tenant, user, now, "0" * 64, report=report)
     authority = Authority.unscoped.create(tenant=tenant, kind="csirt", name="CERT", jurisdiction="FR")
     annual = Obligation.unscoped.create(
         tenant=tenant, period_year=2026, regime=regime.code, step=_shipped_step(), notice="annual"
@@ -252,31 +261,11 @@ def _world(tenant, *, full: bool) -> None:
     review = Review.unscoped.create(tenant=tenant, incident=IncidentFactory(tenant=tenant))
     if not full:
         Regime.unscoped.create(tenant=tenant, code=f"spare-{tenant.slug}"[:30], name="Spare")
-        Report.unscoped.create(
-            tenant=tenant,
-            reference=f"R-{uuid.uuid4().hex[:8]}",
-            kind="event",
-            title="Spare",
-            occurred_at=now,
-            reporter=user,
-            channel="web",
-            received_at=now,
-        )
+        _report(tenant, user, now, "Spare")
         return
 
     Category.unscoped.create(tenant=tenant, code=f"sub-{tenant.slug}", name="Sub", parent=category)
-    duplicate = Report.unscoped.create(
-        tenant=tenant,
-        reference=f"R-{uuid.uuid4().hex[:8]}",
-        kind="event",
-        title="Same phishing",
-        occurred_at=now,
-        reporter=user,
-        channel="web",
-        received_at=now,
-        incident=incident,
-        duplicate_of=report,
-    )
+    duplicate = _report(tenant, user, now, "Same phishing", incident=incident, duplicate_of=report)
     Assessment.unscoped.create(
         tenant=tenant,
         report=duplicate,
@@ -288,20 +277,7 @@ def _world(tenant, *, full: bool) -> None:
         duplicate_of=report,
         incident=incident,
     )
-    correction = Evidence.unscoped.create(
-        tenant=tenant,
-        incident=incident,
-        supersedes=evidence,
-        sha256="1" * 64,
-        size=1,
-        storage_key=f"test/{uuid.uuid4()}",
-        original_name="capture.log",
-        source="host",
-        collected_by=user,
-        collected_at=now,
-        uploaded_by=user,
-        uploaded_at=now,
-    )
+    correction = _evidence(tenant, user, now, "1" * 64, incident=incident, supersedes=evidence)
     CustodyEvent.unscoped.create(
         tenant=tenant,
         evidence=correction,
