@@ -231,6 +231,7 @@ class OutboxMessage(UUIDModel):
     recipient = models.CharField(max_length=500, help_text="An e-mail address or a webhook URL.")
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True, help_text="E-mail: the HTML alternative of `body`.")
     payload = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
