@@ -5,6 +5,7 @@ from pathlib import Path
 
 import csp.constants as csp
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, derived_role_password, env_bool, env_int, env_list, env_str
 from config.oidc import check_provider_settings, parse_group_roles
@@ -368,6 +369,19 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Vigil <vigil@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people reach this installation: the absolute links in notification e-mails. Development and tests:
+# `make run`'s server; otherwise the first ALLOWED_HOSTS entry over https, unless that is a wildcard.
+_SITE_HOST = next(iter(ALLOWED_HOSTS), "")
+SITE_URL = env_str(
+    "SITE_URL",
+    default=f"http://127.0.0.1:{env_int('PORT', 8000)}"
+    if (DEBUG or TESTING)
+    else (f"https://{_SITE_HOST}" if _SITE_HOST and _SITE_HOST[0] not in ".*" else None),
+).rstrip("/")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"SITE_URL must be an http(s) URL, e.g. https://vigil.example.org, not {SITE_URL!r}"
+    )
 # The right-hand side of the stable Message-ID of outbox e-mails (<outbox.<id>@domain>).
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", default="vigil.localhost")
 OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 60)
