@@ -20,6 +20,7 @@ from apps.notifications.choices import ObligationStatus
 from apps.notifications.selectors import obligation_list
 from apps.reporting.choices import ReportStatus
 from apps.reporting.models import Report
+from apps.reporting.outcome import report_outcome
 from apps.reporting.selectors import report_get, report_list
 from apps.reporting.services import report_acknowledgement, report_create
 from apps.response.choices import IncidentStatus
@@ -35,6 +36,14 @@ def _in_filter(queryset, tenant_id):
     return queryset.filter(tenant_id=tenant_id) if tenant_id else queryset
 
 
+def _with_outcomes(reports) -> list[Report]:
+    """The caller's own reports, each with the `outcome` a reporter is told (apps.reporting.outcome)."""
+    reports = list(reports.select_related("tenant", "incident"))
+    for report in reports:
+        report.outcome = report_outcome(report)
+    return reports
+
+
 class HomeView(PageMixin, TemplateView):
     template_name = "web/home.html"
     section = "home"
@@ -43,7 +52,7 @@ class HomeView(PageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         access, user = self.access, self.request.user
         tenant_id = selected_tenant_id(self.request)
-        context["my_reports"] = (
+        context["my_reports"] = _with_outcomes(
             _in_filter(report_list(access=access), tenant_id)
             .filter(reporter_id=user.pk)
             .order_by("-received_at")[:5]
@@ -153,6 +162,7 @@ class ReportFiledView(PageMixin, TemplateView):
         except Report.DoesNotExist:
             raise Http404 from None
         context["report"] = report
+        context["outcome"] = report_outcome(report)
         context["acknowledgement"] = report_acknowledgement(report=report)
         context["attachments"] = evidence_list(access=self.access).filter(report=report)
         return context
@@ -166,9 +176,7 @@ class MyReportsView(PageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         reports = report_list(access=self.access).filter(reporter_id=self.request.user.pk)
-        context["reports"] = (
-            _in_filter(reports, selected_tenant_id(self.request))
-            .select_related("tenant")
-            .order_by("-received_at")
+        context["reports"] = _with_outcomes(
+            _in_filter(reports, selected_tenant_id(self.request)).order_by("-received_at")
         )
         return context
