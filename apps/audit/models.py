@@ -58,6 +58,7 @@ class AuditEntry(models.Model):
     unscoped = models.Manager()
 
     class Meta:
+        verbose_name_plural = "audit entries"
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq")]
         indexes = [
             models.Index(fields=["tenant", "-id"]),

@@ -65,6 +65,7 @@ class SeverityMatrix(UUIDModel):
     unscoped = models.Manager()
 
     class Meta:
+        verbose_name_plural = "severity matrices"
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant"], condition=models.Q(tenant__isnull=True), name="catalog_matrix_one_default"

@@ -275,6 +275,7 @@ class ReminderSent(UUIDModel, TenantScopedModel):
     skipped = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name_plural = "reminders sent"
         constraints = [
             models.UniqueConstraint(fields=["obligation", "point"], name="notif_remindersent_once_per_point")
         ]

@@ -129,6 +129,7 @@ class ExternalIdentity(UUIDModel):
     last_login_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "external identities"
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="tenancy_externalidentity_unique"),
             # One account per person at each provider: a second subject cannot take over a linked user.
@@ -159,6 +160,7 @@ class ApiToken(UUIDModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API token"
         constraints = [
             models.CheckConstraint(
                 condition=(
