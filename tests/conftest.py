@@ -1,5 +1,3 @@
-from contextlib import contextmanager, suppress
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -7,6 +5,7 @@ from apps.tenancy import context as tenant_context
 from apps.tenancy.access import access_for
 from apps.tenancy.context import _current, activate
 from apps.tenancy.services import token_create
+from tests import production_paths
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 
@@ -150,60 +149,39 @@ def _app_runs_as_runtime_role(django_db_setup, django_db_blocker):
     default.settings_dict.update({key: connections["owner"].settings_dict[key] for key in _CREDENTIALS})
 
 
-# The test suite's own setup and assertions read and write across tenants outside any context (factories,
-# `Model.unscoped` checks): for them, "outside every context" means every tenant. Requests through the
-# test clients, and tests marked `strict_rls`, run as in production, where outside means nothing: the
-# app's code never profits from the widening.
-def _every_tenant() -> tuple[frozenset, None]:
-    from django.db import connections
-
-    rows = connections["default"].connection.execute("SELECT id FROM tenancy_tenant").fetchall()
-    return frozenset(row[0] for row in rows), None
-
-
-@contextmanager
-def as_in_production():
-    """Outside every context the database shows nothing (apps.tenancy.context.outside_any_context)."""
-    widened = tenant_context.outside_any_context
-    tenant_context.outside_any_context = tenant_context._outside_any_context
-    _write_outside()
-    try:
-        yield
-    finally:
-        tenant_context.outside_any_context = widened
-        _write_outside()
-
-
-def _write_outside() -> None:
-    if _current.get() is not None:
-        return
-    with suppress(RuntimeError):  # pytest-django's refusal: this test does not use the database at all
-        tenant_context._write_session(None, on_exit=True)
-
-
+# The suite reads across tenants outside any context; the app's code never does (tests/production_paths.py).
 @pytest.fixture(autouse=True)
 def _suite_reads_across_tenants(request):
     if request.node.get_closest_marker("strict_rls"):
         yield
         return
-    tenant_context.outside_any_context = _every_tenant
+    production_paths.set_widening(True)
     yield
-    tenant_context.outside_any_context = tenant_context._outside_any_context
+    production_paths.set_widening(False)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _requests_run_as_in_production():
-    from django.test.client import ClientHandler
-
-    handle = ClientHandler.__call__
-
-    def call(self, environ):
-        with as_in_production():
-            return handle(self, environ)
-
-    ClientHandler.__call__ = call
+def _app_code_runs_as_in_production():
+    production_paths.install_entry_points()
     yield
-    ClientHandler.__call__ = handle
+    production_paths.remove_entry_points()
+
+
+@pytest.fixture(autouse=True)
+def _app_code_never_under_the_widening():
+    """Fails a test whose app code queried the database outside every context under the widening."""
+    from django.db import connections
+
+    guard = production_paths.active_guard = production_paths.QueryGuard()
+    with connections["default"].execute_wrapper(guard):
+        yield
+    if guard.violations:
+        pytest.fail(
+            "the app's code queried the database outside every tenant context, under the test suite's "
+            "cross-tenant widening (tests/production_paths.py); in production it would see nothing:\n"
+            + "\n".join(guard.violations[:3]),
+            pytrace=False,
+        )
 
 
 def _tenant_created(sender, instance, created, **kwargs) -> None:

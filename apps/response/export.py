@@ -62,8 +62,16 @@ def _row(incident: Incident) -> list[str]:
     return [_cell(values[c]) if not summary_only or c in SUMMARY_COLUMNS else "" for c in COLUMNS]
 
 
-def incident_csv_rows(incidents: Iterable[Incident]) -> Iterator[str]:
+def incident_csv_chunks(incidents: Iterable[Incident], *, rows_per_chunk: int = 500) -> Iterator[str]:
+    """The CSV text in chunks of `rows_per_chunk` rows (the header first): what a streamed response sends,
+    holding one chunk in memory at a time."""
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
+    chunk: list[str] = []
     for incident in incidents:
-        yield writer.writerow(_row(incident))
+        chunk.append(writer.writerow(_row(incident)))
+        if len(chunk) == rows_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.signals import connection_created
@@ -21,6 +21,8 @@ from django.db.backends.signals import connection_created
 if TYPE_CHECKING:
     from apps.tenancy.access import Access
 
+
+T = TypeVar("T")
 
 # The separate connection of the few system jobs that must cross tenants (the reminder scanners' claims,
 # the evidence integrity sweep's walk): a role with BYPASSRLS (settings, "Database roles"). They only find
@@ -67,6 +69,20 @@ def current_context() -> TenantContext:
 
 def current_or_none() -> TenantContext | None:
     return _current.get()
+
+
+def iterate_within(context: TenantContext, items: Iterable[T]) -> Iterator[T]:
+    """Yield `items`, each produced with `context` active again: for a response body that streams after
+    the request's own context has closed (a streamed export reads its rows then, and outside every context
+    the database shows nothing). Each step enters and leaves the context, so nothing leaks between yields."""
+    iterator = iter(items)
+    while True:
+        with activate(context.access, context.tenant_ids):
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+        yield item
 
 
 # --------------------------------------------------------------------------------------------------

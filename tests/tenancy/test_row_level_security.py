@@ -2,7 +2,7 @@
 
 These tests run the app's connection exactly as production does (`strict_rls`): outside every tenant
 context the database shows nothing. Every request through the test clients in the rest of the suite runs
-the same way (tests/conftest.py, as_in_production), the isolation matrix included."""
+the same way (tests/production_paths.py), the isolation matrix included."""
 
 import pytest
 from django.conf import settings

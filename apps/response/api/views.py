@@ -19,9 +19,10 @@ from apps.response.api.serializers import (
     TimelineEntrySerializer,
     TransitionSerializer,
 )
-from apps.response.export import incident_csv_rows
+from apps.response.export import incident_csv_chunks
 from apps.response.models import Incident
 from apps.tenancy.api.base import AUTHENTICATED, TenantScopedViewSet
+from apps.tenancy.context import current_context, iterate_within
 from apps.tenancy.roles import Scope
 
 
@@ -91,9 +92,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
     def export(self, request):
         """The filtered incident list as CSV (same filters and visibility as the list)."""
         incidents = self.filter_queryset(self.get_queryset()).order_by("-declared_at", "-id")
-        # The query is fixed here, inside the tenant context; rows stream from a server-side cursor.
-        rows = incident_csv_rows(incidents.prefetch_related(None).iterator(chunk_size=2000))
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        # The body streams after this request's tenant context has closed: each chunk is read from the
+        # server-side cursor with the context entered again (outside it the database shows nothing).
+        rows = incident_csv_chunks(incidents.prefetch_related(None).iterator(chunk_size=2000))
+        body = iterate_within(current_context(), rows)
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
         return response
 
