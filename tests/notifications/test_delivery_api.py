@@ -1,6 +1,7 @@
 """The delivery channels' API: notifications, notification preferences, webhooks and their deliveries."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -204,6 +205,49 @@ def test_a_given_secret_is_used_and_a_patched_one_rotates(db, make_member, api_c
     entry = AuditEntry.unscoped.get(verb="webhook.updated")
     assert entry.data == {"secret_rotated": True}
     assert "a-rotated-secret-value" not in str(entry.changes)
+
+
+def _send(client, method: str, path: str, body: dict, content_type: str):
+    """`body` encoded as `content_type` would carry it (lists as repeated fields in forms)."""
+    send = getattr(client, method)
+    if content_type == "form":
+        return send(path, urlencode(body, doseq=True), content_type="application/x-www-form-urlencoded")
+    return send(path, body, format=content_type)
+
+
+@pytest.mark.parametrize("content_type", ["json", "form", "multipart"])
+def test_a_webhook_has_the_same_defaults_whatever_the_content_type(
+    content_type, db, make_member, api_client_for, tenant
+):
+    client = api_client_for(make_member("tenant_admin", tenant))
+    body = {
+        "tenant": str(tenant.pk),
+        "url": "https://hooks.example.org/vigil",
+        "events": ["incident.declared", "evidence.added"],
+    }
+
+    created = _send(client, "post", "/api/v1/webhooks/", body, content_type)
+    turned_off = _send(client, "post", "/api/v1/webhooks/", {**body, "active": "false"}, content_type)
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["active"] is True
+    assert created.json()["events"] == ["incident.declared", "evidence.added"]
+    assert client.get(f"/api/v1/webhooks/{created.json()['id']}/").json()["active"] is True
+    assert turned_off.status_code == 201, turned_off.json()
+    assert turned_off.json()["active"] is False
+
+
+@pytest.mark.parametrize("content_type", ["json", "form", "multipart"])
+def test_a_required_boolean_left_out_is_an_error_not_false(
+    content_type, db, make_member, api_client_for, tenant
+):
+    client = api_client_for(make_member("handler", tenant))
+    path = "/api/v1/notification-preferences/obligation.due_soon/"
+
+    response = _send(client, "put", path, {"email": "false"}, content_type)
+
+    assert response.status_code == 400, response.json()
+    assert response.json() == {"in_app": ["This field is required."]}
 
 
 @pytest.mark.parametrize(
