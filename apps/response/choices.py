@@ -28,6 +28,14 @@ class ActionStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class OpenActionsDecision(models.TextChoices):
+    """What closing an incident does with its open response actions (the closer decides)."""
+
+    COMPLETE = "complete", "Mark them done"
+    CANCEL = "cancel", "Cancel them, with a reason"
+    CARRY_OVER = "carry_over", "Carry them over to the review's corrective actions"
+
+
 ACTION_TRANSITIONS = {
     ActionStatus.OPEN: {ActionStatus.DONE, ActionStatus.CANCELLED},
     ActionStatus.DONE: {ActionStatus.OPEN},

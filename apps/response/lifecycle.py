@@ -1,4 +1,5 @@
-"""The incident state machine: one transition table, and the guards higher apps register.
+"""The incident state machine: one transition table, the guards higher apps register, and what the closed
+state refuses.
 
 Response never imports the apps above it; they add rules here instead (reviews registers "a P1/P2
 incident closes only with a completed review").
@@ -7,7 +8,9 @@ incident closes only with a completed review").
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apps.core.errors import Conflict
 from apps.response.choices import IncidentStatus as S
+from apps.response.models import Incident
 from apps.tenancy.roles import Scope
 
 
@@ -45,8 +48,17 @@ def targets_from(source: str) -> list[Transition]:
     return [t for (s, _), t in TRANSITIONS.items() if s == source]
 
 
-# A guard gets (incident, transition) and returns why the transition cannot happen now, or None.
-Guard = Callable[[object, Transition], str | None]
+@dataclass(frozen=True)
+class Blocked:
+    """Why a move cannot happen now, and where that is put right (`fix`: a place every interface can point
+    to, e.g. "root_cause" for the incident's field, "review" for its post-incident review)."""
+
+    reason: str
+    fix: str = ""
+
+
+# A guard gets (incident, transition) and returns what blocks the transition now, or None.
+Guard = Callable[[object, Transition], Blocked | None]
 _guards: list[Guard] = []
 
 
@@ -56,30 +68,42 @@ def register_transition_guard(guard: Guard) -> Guard:
     return guard
 
 
-def field_blocker(incident, transition: Transition) -> str | None:
+def field_blocker(incident, transition: Transition) -> Blocked | None:
     """The incident's own conditions, checked without a query (also for `allowed_transitions`)."""
     if transition.verb == "closed" and not incident.root_cause.strip():
-        return "Closing needs the incident's root_cause summary."
+        return Blocked("Closing needs the incident's root_cause summary.", fix="root_cause")
     return None
 
 
-def blocker(incident, transition: Transition, note: str) -> str | None:
+def state_blocker(incident, transition: Transition) -> Blocked | None:
+    """What blocks the move whatever the request says: the incident's fields, then the registered guards.
+    Pages show a blocked move disabled, with this reason and a link to its fix."""
+    checks = [field_blocker, *_guards]
+    return next((blocked for check in checks if (blocked := check(incident, transition))), None)
+
+
+def blocker(incident, transition: Transition, note: str) -> Blocked | None:
     if transition.needs_note and not note.strip():
-        return f"A rationale (`note`) is required to move to {transition.target}."
-    reason = field_blocker(incident, transition)
-    if reason:
-        return reason
-    for guard in _guards:
-        reason = guard(incident, transition)
-        if reason:
-            return reason
-    return None
+        return Blocked(f"A rationale (`note`) is required to move to {transition.target}.", fix="note")
+    return state_blocker(incident, transition)
+
+
+def permitted_transitions(incident, access) -> list[Transition]:
+    """The moves from the incident's status the caller's role allows, blocked or not."""
+    return [t for t in targets_from(incident.status) if access.has_scope(incident.tenant_id, t.scope)]
 
 
 def allowed_targets(incident, access) -> list[str]:
     """What the caller could move the incident to now (registered guards are checked on the move)."""
-    return [
-        t.target
-        for t in targets_from(incident.status)
-        if access.has_scope(incident.tenant_id, t.scope) and field_blocker(incident, t) is None
-    ]
+    return [t.target for t in permitted_transitions(incident, access) if field_blocker(incident, t) is None]
+
+
+def require_open(incident_id, *, what: str) -> None:
+    """A closed incident's own records are frozen (its fields, response actions, manual timeline entries,
+    new evidence); obligations, custody events, exports and the review keep recording. Reads the status
+    under a row lock, so a write racing a close waits for it and is refused."""
+    status = (
+        Incident.unscoped.select_for_update(no_key=True).values_list("status", flat=True).get(pk=incident_id)
+    )
+    if status == S.CLOSED:
+        raise Conflict(f"This incident is closed: {what}. Reopen it first.", code="closed")

@@ -9,8 +9,9 @@ from apps.catalog.selectors import is_at_or_above, regime_codes_for, severity_fo
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
 from apps.core.validation import validate
-from apps.response.choices import GrantPermission, IncidentStatus
-from apps.response.lifecycle import blocker, targets_from, transition_for
+from apps.response.choices import GrantPermission, IncidentStatus, OpenActionsDecision
+from apps.response.close import settle_open_actions
+from apps.response.lifecycle import blocker, require_open, targets_from, transition_for
 from apps.response.models import Incident, IncidentTeamMember, IncidentUserObjectPermission
 from apps.response.selectors import GRANT_CODENAMES
 from apps.tenancy.access import Access
@@ -179,9 +180,8 @@ def incident_update(
     own fields are frozen. Adding or removing a regime is the notifiability decision (A.5.25): it needs a
     `rationale`, which is recorded with the change."""
     _may_edit(access, incident, set(fields), granted_change=granted_change)
+    require_open(incident.pk, what="its fields are frozen")
     incident = _lock(incident.pk)
-    if incident.status == IncidentStatus.CLOSED:
-        raise Conflict("A closed incident's fields are frozen; reopen it first.")
     before = snapshot(incident, INCIDENT_FIELDS)
     team = fields.pop("team", None)
     if "regimes" in fields:
@@ -244,10 +244,28 @@ def _set_team(incident: Incident, users) -> dict:
     return {"team": [sorted(str(pk) for pk in current), sorted(str(pk) for pk in wanted)]}
 
 
+def _validate_decision(to: str, open_actions: str) -> None:
+    if open_actions and open_actions not in OpenActionsDecision.values:
+        raise ValidationError({"open_actions": [f"One of: {', '.join(OpenActionsDecision.values)}."]})
+    if open_actions and to != IncidentStatus.CLOSED:
+        raise ValidationError({"open_actions": ["Only a close decides on the open actions."]})
+
+
 @transaction.atomic
-def incident_transition(*, actor, access: Access, incident: Incident, to: str, note: str = "") -> Incident:
+def incident_transition(
+    *,
+    actor,
+    access: Access,
+    incident: Incident,
+    to: str,
+    note: str = "",
+    open_actions: str = "",
+    reason: str = "",
+) -> Incident:
     """Move an incident through its lifecycle: lock, check the table, the role and the guards, change,
-    record. A move that is not allowed now raises Conflict (409) with the reason."""
+    record. A move that is not allowed now raises Conflict (409) with the reason. A close with response
+    actions still open needs the closer's decision on them (`open_actions`, apps/response/close.py)."""
+    _validate_decision(to, open_actions)
     incident = _lock(incident.pk)
     transition = transition_for(incident.status, to)
     if transition is None:
@@ -258,9 +276,14 @@ def incident_transition(*, actor, access: Access, incident: Incident, to: str, n
     _require(
         access.has_scope(incident.tenant_id, transition.scope), f"Your role may not move an incident to {to}."
     )
-    reason = blocker(incident, transition, note)
-    if reason:
-        raise Conflict(reason)
+    blocked = blocker(incident, transition, note)
+    if blocked:
+        raise Conflict(blocked.reason)
+    settled = {}
+    if to == IncidentStatus.CLOSED:
+        settled = settle_open_actions(
+            actor=actor, access=access, incident=incident, decision=open_actions, reason=reason
+        )
     source = incident.status
     incident.status = to
     now = timezone.now()
@@ -293,7 +316,7 @@ def incident_transition(*, actor, access: Access, incident: Incident, to: str, n
         tenant_id=incident.tenant_id,
         incident_id=incident.pk,
         changes={"status": [source, to]},
-        data={"transition": transition.verb, "note": note},
+        data={"transition": transition.verb, "note": note, **settled},
     )
     return incident
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from apps.core.events import DomainEvent, publish
 from apps.response.choices import TimelineKind
+from apps.response.lifecycle import require_open
 from apps.response.models import Incident, TimelineEntry
 from apps.tenancy.access import Access
 from apps.tenancy.roles import Scope
@@ -59,6 +60,7 @@ def timeline_entry_add(
     """An observation or a communication (internal or external: to whom, by which channel, what)."""
     if not access.has_scope(incident.tenant_id, Scope.INCIDENT_WRITE):
         raise PermissionDenied("You may not add to this incident's timeline.")
+    require_open(incident.pk, what="its timeline takes no more manual entries")
     if kind not in {TimelineKind.OBSERVATION, TimelineKind.COMMUNICATION}:
         raise ValidationError({"kind": ["One of: observation, communication."]})
     if kind == TimelineKind.COMMUNICATION and not (direction and counterpart):

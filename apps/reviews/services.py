@@ -136,13 +136,15 @@ def review_complete(*, actor, access: Access, review: Review) -> Review:
     return review
 
 
-def _validate_owner(owner, tenant_id) -> None:
+def may_own_actions(user, tenant_id) -> bool:
     """An action's owner is a member of the incident's tenant (a membership of an ancestor covers it)."""
-    if owner is None:
-        return
     path = Tenant.objects.filter(pk=tenant_id).values_list("path", flat=True).first() or ""
     covering = [part for part in path.split("/") if part]
-    if not Membership.unscoped.filter(user_id=owner.pk, tenant_id__in=covering).exists():
+    return Membership.unscoped.filter(user_id=user.pk, tenant_id__in=covering).exists()
+
+
+def _validate_owner(owner, tenant_id) -> None:
+    if owner is not None and not may_own_actions(owner, tenant_id):
         raise ValidationError({"owner": ["The owner must be a member of the incident's tenant."]})
 
 

@@ -125,7 +125,7 @@ def test_closed_incidents_are_frozen_until_reopened(declare, api_client_for, man
 
 def test_registered_guards_can_block_a_move(declare, api_client_for, manager):
     def needs_review(incident, transition):
-        return "a completed review is required" if transition.target == "closed" else None
+        return lifecycle.Blocked("a completed review is required") if transition.target == "closed" else None
 
     lifecycle.register_transition_guard(needs_review)
     try:

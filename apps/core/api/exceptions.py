@@ -16,6 +16,15 @@ class ConflictError(exceptions.APIException):
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
 
+    @classmethod
+    def of(cls, conflict: Conflict) -> "ConflictError":
+        """`{"detail": ...}`, with the conflict's code and details beside it as they are (JSON values)."""
+        error = cls(str(conflict))
+        if conflict.code or conflict.details:
+            code = {"code": conflict.code} if conflict.code else {}
+            error.detail = {"detail": error.detail, **code, **conflict.details}
+        return error
+
 
 class ServiceUnavailable(exceptions.APIException):
     """503 `{"detail": "Service temporarily unavailable", "code": ...}` with Retry-After: the database (or
@@ -48,7 +57,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)  # keep the service's reason
     elif isinstance(exc, Conflict):
-        exc = ConflictError(str(exc))
+        exc = ConflictError.of(exc)
     elif isinstance(exc, IntegrityError):
         # Services validate first; this only answers a race with another writer.
         exc = ConflictError("The change conflicts with existing data; reload and try again.")

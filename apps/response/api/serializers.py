@@ -4,7 +4,13 @@ from apps.catalog.selectors import category_list
 from apps.core.api.fast import FastRepresentationMixin
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
-from apps.response.choices import Direction, GrantPermission, IncidentStatus, TimelineKind
+from apps.response.choices import (
+    Direction,
+    GrantPermission,
+    IncidentStatus,
+    OpenActionsDecision,
+    TimelineKind,
+)
 from apps.response.lifecycle import allowed_targets
 from apps.response.models import Incident, IncidentUserObjectPermission, ResponseAction, TimelineEntry
 from apps.response.selectors import GRANT_CODENAMES
@@ -119,6 +125,37 @@ class TransitionSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=IncidentStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
+    open_actions = serializers.ChoiceField(
+        choices=OpenActionsDecision.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Closing only, when response actions are still open: complete them, cancel them (with "
+        "a `reason`) or carry them over to the post-incident review's corrective actions. Without it such "
+        "a close is refused (409, the open actions listed).",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Why the open actions are cancelled (required with `open_actions: cancel`).",
+    )
+
+
+class OpenActionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    assignee = serializers.UUIDField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class TransitionConflictSerializer(serializers.Serializer):
+    """The 409 of a move not allowed now: the reason, and for a close with open actions their list."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False, help_text="`open_actions` or `closed` where it applies.")
+    open_actions = OpenActionSerializer(many=True, required=False)
 
 class TimelineEntrySerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(choices=[TimelineKind.OBSERVATION, TimelineKind.COMMUNICATION])

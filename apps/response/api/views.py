@@ -18,6 +18,7 @@ from apps.response.api.serializers import (
     ResponseActionSerializer,
     TimelineEntrySerializer,
     TransitionSerializer,
+    TransitionConflictSerializer,
 )
 from apps.response.export import incident_csv_chunks
 from apps.response.models import Incident
@@ -100,10 +101,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
         return response
 
-    @extend_schema(request=TransitionSerializer, responses={200: IncidentSerializer})
+    @extend_schema(
+        request=TransitionSerializer, responses={200: IncidentSerializer, 409: TransitionConflictSerializer}
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         incident = self.get_object()
+        """Move the incident along its lifecycle. 409 with the reason when the move is not allowed now; a
+        close with open response actions needs `open_actions` (and `reason` to cancel them)."""
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.incident_transition(

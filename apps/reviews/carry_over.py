@@ -1,0 +1,37 @@
+"""Where response actions go when their incident closes with the decision to carry them over: they become
+corrective actions of the incident's post-incident review (started as a draft if there is none yet).
+Registered on response's close in ReviewsConfig.ready(), as the close guard is."""
+
+from apps.response.models import Incident, ResponseAction
+from apps.reviews.models import Review
+from apps.reviews.services import corrective_action_create, may_own_actions, review_create
+from apps.tenancy.access import Access
+
+
+def carry_over_to_review(
+    *, actor, access: Access, incident: Incident, actions: list[ResponseAction]
+) -> list[str]:
+    review = Review.unscoped.filter(incident_id=incident.pk).first() or review_create(
+        actor=actor, access=access, incident=incident
+    )
+    created = []
+    for action in actions:
+        owner = (
+            action.assignee
+            if action.assignee and may_own_actions(action.assignee, incident.tenant_id)
+            else None
+        )
+        description = (
+            f"Carried over from the response action “{action.title}” when {incident.reference} closed."
+        )
+        corrective = corrective_action_create(
+            actor=actor,
+            access=access,
+            review=review,
+            title=action.title,
+            description="\n\n".join(filter(None, [action.description, description])),
+            owner=owner,
+            due_at=action.due_at,
+        )
+        created.append(str(corrective.pk))
+    return created
