@@ -20,6 +20,8 @@ class CollectionMethod(models.TextChoices):
 
 class CustodyAction(models.TextChoices):
     COLLECTED = "collected", "Collected"
+    # A report's attachment entered the incident its report was assessed into (apps.evidence.subscribers).
+    LINKED = "linked", "Linked to incident"
     TRANSFERRED = "transferred", "Transferred"
     ACCESSED = "accessed", "Accessed"
     DOWNLOADED = "downloaded", "Downloaded"

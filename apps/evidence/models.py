@@ -11,10 +11,12 @@ SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
 class Evidence(UUIDModel, TenantScopedModel):
-    """One item of digital evidence (ISO/IEC 27037): of an incident, or attached to a report.
+    """One item of digital evidence (ISO/IEC 27037): of an incident, or attached to a report (and then of
+    the incident the report is assessed into, too).
 
     Its bytes are content-addressed in the "evidence" storage and never rewritten; the row itself is
-    append-only in the database (a trigger refuses DELETE and any UPDATE but the verification fields).
+    append-only in the database (a trigger refuses DELETE and any UPDATE but the verification fields and a
+    report attachment's one move into an incident).
     A correction is a new item that `supersedes` the old one.
     """
 
@@ -56,9 +58,9 @@ class Evidence(UUIDModel, TenantScopedModel):
     class Meta:
         verbose_name_plural = "evidence"
         constraints = [
+            # A report's attachment joins its report's incident once assessed: then both are set.
             models.CheckConstraint(
-                condition=models.Q(incident__isnull=False, report__isnull=True)
-                | models.Q(incident__isnull=True, report__isnull=False),
+                condition=models.Q(incident__isnull=False) | models.Q(report__isnull=False),
                 name="evidence_of_incident_or_report",
             ),
             models.CheckConstraint(condition=models.Q(sha256__regex=SHA256_HEX), name="evidence_sha256_hex"),
