@@ -18,7 +18,8 @@ def env_str(name: str, default: str | None = None) -> str:
     return value
 
 
-def env_bool(name: str, default: bool = False) -> bool:
+def env_bool(name: str, default: bool | None = False) -> bool | None:
+    """`default` when unset or empty (None: the caller tells "not set" from "off")."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default

@@ -8,6 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, derived_role_password, env_bool, env_int, env_list, env_str
+from config.mail import smtp_security
 from config.oidc import check_provider_settings, parse_group_roles
 
 # pytest imports settings before any conftest can set the environment; tests run production-like
@@ -363,8 +364,12 @@ EMAIL_BACKEND = env_str(
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+# Unset, the port decides: 465 implicit TLS, 587 STARTTLS, any other plain (config/mail.py).
+EMAIL_USE_TLS, EMAIL_USE_SSL = smtp_security(
+    port=EMAIL_PORT,
+    use_tls=env_bool("EMAIL_USE_TLS", default=None),
+    use_ssl=env_bool("EMAIL_USE_SSL", default=None),
+)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Vigil <vigil@localhost>")
@@ -390,6 +395,8 @@ OUTBOX_EMAIL_MAX_ATTEMPTS = env_int("OUTBOX_EMAIL_MAX_ATTEMPTS", 10)
 OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 200)
 OUTBOX_RELAY_MAX_BATCHES = env_int("OUTBOX_RELAY_MAX_BATCHES", 50)
 OUTBOX_RELAY_LEASE_SECONDS = env_int("OUTBOX_RELAY_LEASE_SECONDS", 300)
+# How long /readyz and the admin index reuse their count of failed deliveries (one scan of the outbox).
+OUTBOX_HEALTH_CACHE_SECONDS = 0 if TESTING else 30
 WEBHOOK_RETRY_WINDOW_HOURS = env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # Plain http:// webhooks to this machine (127.0.0.1, localhost): development and tests only.

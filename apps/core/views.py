@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 
+from apps.core.readiness import readiness_details
 from apps.core.unavailable import unavailable_code, unavailable_response
 from config.celery import app as celery_app
 
@@ -39,10 +40,14 @@ def _broker_ready() -> bool:
 
 
 def readyz(request):
+    """503 when the database or the broker is unreachable; `details` (e.g. the outbox) inform, and never
+    make it fail (apps/core/readiness.py). Without a database there is nothing to tell them from."""
     checks = {"database": _database_ready(), "broker": _broker_ready()}
     ready = all(checks.values())
+    details = readiness_details() if checks["database"] else {}
     return JsonResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+        {"status": "ready" if ready else "not ready", "checks": checks, "details": details},
+        status=200 if ready else 503,
     )
 
 

@@ -1,13 +1,22 @@
-"""The admin site's view of notifications: obligations, authorities, training and webhooks.
+"""The admin site's view of notifications: obligations, authorities, training, webhooks and the outbox.
 
 Obligations, assignments and webhooks are read-only here: they change through their services (submit, waive,
 anchor; complete; the webhooks API) only, and a webhook's signing secret is never shown. Tenant admins manage
 their authorities (ISO 27001 A.5.5) and courses (A.6.3) here, through the same services as the API."""
 
 from django.contrib import admin
+from django.db.models import Q
 
 from apps.notifications import selectors, services, training, webhooks
-from apps.notifications.models import Authority, Course, Obligation, TrainingAssignment, WebhookSubscription
+from apps.notifications.choices import OutboxStatus
+from apps.notifications.models import (
+    Authority,
+    Course,
+    Obligation,
+    OutboxMessage,
+    TrainingAssignment,
+    WebhookSubscription,
+)
 from apps.tenancy.admin_site import ReadOnlyModelAdmin, TenantAwareModelAdmin
 from apps.tenancy.roles import Scope
 
@@ -100,3 +109,59 @@ class WebhookSubscriptionAdmin(ReadOnlyModelAdmin):
 
     def get_queryset(self, request):
         return webhooks.webhook_list(access=request.access).select_related("tenant")
+
+
+class DeliveryFilter(admin.SimpleListFilter):
+    """Where a message stands: the failing and given-up ones are what an administrator looks for."""
+
+    title = "delivery"
+    parameter_name = "delivery"
+    CONDITIONS = {
+        "problem": Q(status=OutboxStatus.DEAD) | Q(status=OutboxStatus.PENDING, attempts__gt=0),
+        "failing": Q(status=OutboxStatus.PENDING, attempts__gt=0),
+        "dead": Q(status=OutboxStatus.DEAD),
+        "waiting": Q(status=OutboxStatus.PENDING, attempts=0),
+        "delivered": Q(status=OutboxStatus.DELIVERED),
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            ("problem", "failing or given up"),
+            ("failing", "failing, will be retried"),
+            ("dead", "given up"),
+            ("waiting", "not tried yet"),
+            ("delivered", "delivered"),
+        ]
+
+    def queryset(self, request, queryset):
+        condition = self.CONDITIONS.get(self.value())
+        return queryset if condition is None else queryset.filter(condition)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyModelAdmin):
+    """Every e-mail and webhook call Vigil sends, with its attempts and last error: the place to see that
+    mail does not arrive (e.g. a TLS mismatch with the SMTP server) without reading the worker's log.
+    Platform administrators only: the outbox holds every tenant's messages."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "error",
+    ]
+    list_filter = [DeliveryFilter, "channel"]
+    search_fields = ["recipient", "subject", "last_error"]
+    ordering = ["-created_at"]
+    exclude = ["payload"]
+
+    @admin.display(description="last error")
+    def error(self, message: OutboxMessage) -> str:
+        return message.last_error[:200]
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.access.is_superuser

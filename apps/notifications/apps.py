@@ -29,3 +29,9 @@ class NotificationsConfig(AppConfig):
 
         for event_type in WebhookEventType.values:
             subscribe(event_type)(webhook_on_event)
+
+        # /readyz tells how outbound delivery goes (without failing readiness over it).
+        from apps.core.readiness import readiness_detail
+        from apps.notifications.selectors import outbox_health
+
+        readiness_detail("outbox")(outbox_health)

@@ -95,9 +95,9 @@ def outbox_deliver(*, message_id) -> Outcome:
             _send(message)
         except GiveUp as exc:
             message.status = OutboxStatus.DEAD
-            message.last_error = str(exc)[:MAX_ERROR_LENGTH]
+            message.last_error = failure_text(exc)
         except Exception as exc:  # any failure of the far side is retried, never lost
-            message.last_error = (str(exc) or type(exc).__name__)[:MAX_ERROR_LENGTH]
+            message.last_error = failure_text(exc)
             if _exhausted(message, now=now):
                 message.status = OutboxStatus.DEAD
             else:
@@ -116,6 +116,17 @@ def outbox_deliver(*, message_id) -> Outcome:
             OutboxStatus.PENDING: "retry",
         }[message.status]
         return Outcome(outcome, attempts=message.attempts, error=message.last_error)
+
+
+def failure_text(exc: BaseException) -> str:
+    """`<exception class>: <message>`, e.g. `SMTPNotSupportedError: STARTTLS extension not supported by
+    server.`: the class says what kind of failure it was (the admin lists it, /readyz reports it alone)."""
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+
+
+def failure_class(last_error: str) -> str:
+    """The exception class of a `last_error` written by failure_text."""
+    return last_error.partition(":")[0]
 
 
 def _send(message: OutboxMessage) -> None:

@@ -2,12 +2,17 @@
 `obligation:read` in its tenant see the obligations of the incidents they see (incident_visible: need-to-know
 included; executives see those of restricted incidents too). Another tenant's obligation is 404."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.core.conditions import checked_per_row
-from apps.notifications.choices import ObligationStatus
-from apps.notifications.models import AnnualObligationIncident, Authority, Obligation
+from apps.notifications.choices import ObligationStatus, OutboxStatus
+from apps.notifications.delivery import failure_class
+from apps.notifications.models import AnnualObligationIncident, Authority, Obligation, OutboxMessage
 from apps.response.selectors import incident_visible_condition
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
@@ -57,3 +62,38 @@ def obligation_overdue(queryset: QuerySet[Obligation], *, now=None) -> QuerySet[
 def authority_list(*, access: Access) -> QuerySet[Authority]:
     readable = current_context().tenant_ids & access.tenants_with(Scope.TENANT_READ)
     return Authority.objects.filter(tenant_id__in=readable)
+
+
+def outbox_health() -> dict:
+    """Outbound delivery at a glance, for /readyz's details and the admin index: messages past their
+    retry time by more than a relay lease (nobody is delivering), messages whose last attempt failed and
+    that wait for a retry, messages given up, and the exception class of the most recent failure (the class
+    only: /readyz answers anyone, and an error text can name recipients). `degraded` while any message is
+    overdue or failing. One scan of the outbox, cached for OUTBOX_HEALTH_CACHE_SECONDS."""
+    if settings.OUTBOX_HEALTH_CACHE_SECONDS <= 0:
+        return _outbox_health()
+    return cache.get_or_set(
+        "notifications:outbox-health", _outbox_health, settings.OUTBOX_HEALTH_CACHE_SECONDS
+    )
+
+
+def _outbox_health() -> dict:
+    late = timezone.now() - timedelta(seconds=settings.OUTBOX_RELAY_LEASE_SECONDS)
+    failing = Q(status=OutboxStatus.PENDING, attempts__gt=0)
+    counts = OutboxMessage.objects.aggregate(
+        overdue=Count("pk", filter=Q(status=OutboxStatus.PENDING, next_attempt_at__lt=late)),
+        failing=Count("pk", filter=failing),
+        dead=Count("pk", filter=Q(status=OutboxStatus.DEAD)),
+    )
+    last_error = (
+        OutboxMessage.objects.filter(failing | Q(status=OutboxStatus.DEAD))
+        .exclude(last_error="")
+        .order_by("-next_attempt_at")
+        .values_list("last_error", flat=True)
+        .first()
+    )
+    return {
+        "degraded": bool(counts["overdue"] or counts["failing"]),
+        **counts,
+        "last_error_class": failure_class(last_error) if last_error else None,
+    }

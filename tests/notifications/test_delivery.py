@@ -240,7 +240,11 @@ def test_emails_are_given_up_after_the_configured_attempts(db, settings, monkeyp
     assert outbox_deliver(message_id=message.pk).status == "retry"
     assert outbox_deliver(message_id=message.pk).status == "dead"
     message.refresh_from_db()
-    assert (message.status, message.attempts, message.last_error) == ("dead", 2, "SMTP down")
+    assert (message.status, message.attempts, message.last_error) == (
+        "dead",
+        2,
+        "ConnectionRefusedError: SMTP down",
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The admin index's key figures, computed by apps.insights inside the request's tenant context (every
-admin view runs in it: apps.tenancy.admin_site)."""
+admin view runs in it: apps.tenancy.admin_site), and its banner of failed outbound deliveries."""
 
 from datetime import timedelta
 
@@ -11,7 +11,7 @@ from apps.insights.metrics import metrics_for
 from apps.insights.period import Period
 from apps.insights.selectors import overseen_tenant_ids
 from apps.notifications.choices import ObligationStatus
-from apps.notifications.selectors import obligation_list, obligation_overdue
+from apps.notifications.selectors import obligation_list, obligation_overdue, outbox_health
 from apps.response.choices import IncidentStatus
 from apps.response.selectors import incident_visible
 from apps.tenancy.models import Tenant
@@ -61,3 +61,14 @@ def admin_figures(context):
         "close": _hours(times["close"]["median"]),
         "incidents_year": metrics["incidents"]["total"],
     }
+
+
+@register.simple_tag(takes_context=True)
+def outbox_problems(context):
+    """Failing and given-up outbound messages, for the platform administrators' banner (the outbox holds
+    every tenant's messages; its admin is theirs only)."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or not request_access(request).is_superuser:
+        return None
+    health = outbox_health()
+    return health if health["failing"] or health["dead"] else None
