@@ -218,6 +218,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Date and time formats that name the zone of each time shown (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = "config.formats"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"

@@ -17,7 +17,8 @@ from apps.notifications.models import (
     TrainingAssignment,
     WebhookSubscription,
 )
-from apps.tenancy.admin_site import ReadOnlyModelAdmin, TenantAwareModelAdmin
+from apps.response.admin import IncidentAdmin
+from apps.tenancy.admin_site import ReadOnlyInline, ReadOnlyModelAdmin, TenantAwareModelAdmin
 from apps.tenancy.roles import Scope
 
 
@@ -109,6 +110,19 @@ class WebhookSubscriptionAdmin(ReadOnlyModelAdmin):
 
     def get_queryset(self, request):
         return webhooks.webhook_list(access=request.access).select_related("tenant")
+
+
+class IncidentObligationInline(ReadOnlyInline):
+    """The incident's own obligations on its admin page (annual ones that collect it are on their list)."""
+
+    model = Obligation
+    fields = ["notice", "regime", "recipient", "authority", "due_at", "status", "submitted_at", "reference"]
+
+    def get_queryset(self, request):
+        return selectors.obligation_list(access=request.access).select_related("authority").order_by("due_at")
+
+
+IncidentAdmin.inlines = [*IncidentAdmin.inlines, IncidentObligationInline]
 
 
 class DeliveryFilter(admin.SimpleListFilter):

@@ -1,16 +1,21 @@
 from django.contrib import admin
 
 from apps.response import selectors, services
+from apps.response.api.serializers import SUMMARY_FIELDS
 from apps.response.choices import GrantPermission
-from apps.response.models import Incident, IncidentUserObjectPermission
-from apps.tenancy.admin_site import ReadOnlyModelAdmin, ScopedRelationsMixin
+from apps.response.models import Incident, IncidentUserObjectPermission, ResponseAction, TimelineEntry
+from apps.tenancy.admin_site import ReadOnlyInline, ReadOnlyModelAdmin, ScopedRelationsMixin
 from apps.tenancy.roles import Scope
+
+# The full-text index column is the database's, not something to read.
+_INCIDENT_FIELDS = [f.name for f in Incident._meta.fields if f.name != "search_vector"]
 
 
 class IncidentGrantInline(ScopedRelationsMixin, admin.TabularInline):
     """Need-to-know grants of one incident, managed here rather than on guardian's generic pages."""
 
     model = IncidentUserObjectPermission
+    verbose_name, verbose_name_plural = "need-to-know grant", "need-to-know grants"
     fk_name = "content_object"
     extra = 0
     fields = ["user", "permission", "granted_by", "created_at"]
@@ -40,16 +45,39 @@ class IncidentGrantInline(ScopedRelationsMixin, admin.TabularInline):
         return self._may_share(request, obj)
 
 
+# An incident's children are read through the incident, which the admin's get_object found visible (the
+# inline formset filters by it); `unscoped`, so that an incident granted from another tenant shows them too.
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEntry
+    fields = ["at", "kind", "summary", "by", "direction", "counterpart", "channel"]
+
+    def get_queryset(self, request):
+        return TimelineEntry.unscoped.order_by("at", "recorded_at")
+
+    @admin.display(description="by")
+    def by(self, entry: TimelineEntry) -> str:
+        return entry.actor_repr
+
+
+class ResponseActionInline(ReadOnlyInline):
+    model = ResponseAction
+    fields = ["title", "status", "assignee", "due_at", "completed_at", "created_by"]
+
+    def get_queryset(self, request):
+        return ResponseAction.unscoped.select_related("assignee", "created_by").order_by("created_at")
+
+
 _PERMISSION_BY_CODENAME = {codename: name for name, codename in selectors.GRANT_CODENAMES.items()}
 
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyModelAdmin):
-    list_display = ["reference", "title", "tenant", "status", "severity", "restricted", "declared_at"]
+    list_display = ["reference", "title", "tenant", "status", "severity", "restricted", "declared"]
     list_filter = ["status", "severity", "restricted"]
     search_fields = ["reference", "title"]
     list_select_related = ["tenant", "owner"]
-    inlines = [IncidentGrantInline]
+    # apps/notifications/admin.py adds the obligations' inline (notifications sits above response).
+    inlines = [IncidentGrantInline, TimelineInline, ResponseActionInline]
 
     def get_queryset(self, request):
         return selectors.incident_visible(access=request.access)
@@ -58,13 +86,29 @@ class IncidentAdmin(ReadOnlyModelAdmin):
         # The incident's own fields change through the lifecycle services; only its grants are edited here.
         return obj is not None and request.access.has_scope(obj.tenant_id, Scope.INCIDENT_SHARE)
 
+    def get_fields(self, request, obj=None):
+        # A need-to-know incident seen as a summary (an executive's) shows the summary's fields only.
+        if obj is not None and obj.summary_only:
+            return [name for name in _INCIDENT_FIELDS if name in SUMMARY_FIELDS]
+        return _INCIDENT_FIELDS
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Incident._meta.fields]
+        return self.get_fields(request, obj)
+
+    def get_inlines(self, request, obj):
+        return [] if obj is not None and obj.summary_only else self.inlines
+
+    @admin.display(description="declared at", ordering="declared_at")
+    def declared(self, incident: Incident):
+        return self.get_empty_value_display() if incident.summary_only else incident.declared_at
 
     def save_model(self, request, obj, form, change):
         """Nothing of the incident itself is saved here."""
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is not IncidentUserObjectPermission:
+            super().save_formset(request, form, formset, change)  # the read-only inlines: nothing to save
+            return
         # Instead of formset.save(): grants go through the services; the lists formset.save() would fill
         # are set for the admin's change message.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -1,17 +1,22 @@
 """The admin site for platform administrators and senior management, behind the same choke point.
 
 Every admin view runs inside `activate()` with the signed-in person's Access, and is rendered inside it,
-so a non-superuser sees only their tenants' rows there too.
+so a non-superuser sees only their tenants' rows there too. Times are shown in the viewer's department's
+time zone, named beside each time (config/formats).
 """
 
+import zoneinfo
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.second_factor import second_factor_satisfied
@@ -25,6 +30,15 @@ from apps.tenancy.views import render_in_context, request_access
 
 def may_use_admin(access: Access) -> bool:
     return access.is_superuser or access.has_any_scope(Scope.ADMIN_SITE)
+
+
+def display_time_zone(access: Access) -> zoneinfo.ZoneInfo:
+    """The zone of the departments the person was made a member of, when they share one; otherwise (a
+    platform administrator, members of departments in several zones) the platform's TIME_ZONE."""
+    zones = set()
+    if access.direct_roles:
+        zones = set(Tenant.objects.filter(id__in=access.direct_roles).values_list("time_zone", flat=True))
+    return zoneinfo.ZoneInfo(zones.pop() if len(zones) == 1 else settings.TIME_ZONE)
 
 
 class VigilAdminAuthenticationForm(AdminAuthenticationForm):
@@ -61,7 +75,8 @@ class VigilAdminSite(admin.AdminSite):
 
         @wraps(view)
         def scoped(request, *args, **kwargs):
-            return render_in_context(request, inner, *args, **kwargs)
+            with timezone.override(display_time_zone(request_access(request))):
+                return render_in_context(request, inner, *args, **kwargs)
 
         return scoped
 
@@ -146,6 +161,43 @@ class ReadOnlyModelAdmin(TenantAwareModelAdmin):
     write_scope = None
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyFormSet(BaseInlineFormSet):
+    """Rows shown, never written: they neither hold up the parent's save (a post without their forms is
+    fine) nor are saved with it."""
+
+    def is_valid(self) -> bool:
+        return True
+
+    def save(self, commit=True) -> list:
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        return []
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A parent's rows of a child, for reading on the parent's page: they are written through their
+    services elsewhere. Whoever sees the parent sees them, unless the parent's admin leaves the inline out."""
+
+    formset = ReadOnlyFormSet
+    template = "admin/edit_inline/read_only.html"
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return may_use_admin(request.access)
+
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
