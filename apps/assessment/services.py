@@ -1,7 +1,9 @@
 """Decisions on reports (ISO/IEC 27001:2022 A.5.25): incident, not an incident, or duplicate.
 
 One service, one transaction: lock the report, validate, open or link the incident, append the decision,
-triage the report, publish. If any step fails nothing of it is written (the incident included)."""
+triage the report, publish. If any step fails nothing of it is written (the incident included). The report's
+attachments follow it into its incident on `report.triaged` (apps.evidence.subscribers), in the same
+transaction."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
     files/<id>-<name>   the stored bytes, unchanged (stored, not compressed)
     manifest.json       per file: id, name, size, SHA-256, collected by/at, custody log; deterministic
+                        (a confidential reporter's name shows as "confidential")
     incident.json       the incident's summary and timeline
     audit.json          the incident's segment of the tenant's audit hash chain
 
@@ -33,6 +34,9 @@ FORMAT = "vigil-evidence-package/1"
 MANIFEST = "manifest.json"
 INCIDENT = "incident.json"
 AUDIT = "audit.json"
+# In the audit row of `evidence.linked`: the custody entries a report's attachment brought into the incident
+# (audited before it was the incident's, so outside the extract's own rows).
+EARLIER_CUSTODY = "earlier_custody_event_ids"
 # Fixed entry times: the zip's own bytes depend on the contents only.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -50,14 +54,25 @@ def file_path(evidence: Evidence) -> str:
     return f"files/{evidence.pk}-{evidence.original_name}"
 
 
-def _custody_row(event: CustodyEvent) -> dict:
+def _hidden_names(evidence: Evidence) -> frozenset[str]:
+    """A confidential reporter's attachment names nobody of its reporter in the package: whoever it is
+    handed to may not know who reported (a manager who may is asked separately)."""
+    report = evidence.report
+    return frozenset({report.reporter.get_username()}) if report and report.confidential else frozenset()
+
+
+def _shown(name: str, hidden: frozenset[str]) -> str:
+    return "confidential" if name in hidden else name
+
+
+def _custody_row(event: CustodyEvent, hidden: frozenset[str]) -> dict:
     return {
         "id": str(event.pk),
         "action": event.action,
         "at": _iso(event.at),
-        "actor": event.actor_repr,
-        "from_holder": event.from_holder,
-        "to_holder": event.to_holder,
+        "actor": _shown(event.actor_repr, hidden),
+        "from_holder": _shown(event.from_holder, hidden),
+        "to_holder": _shown(event.to_holder, hidden),
         "purpose": event.purpose,
         "location": event.location,
         "data": event.data,
@@ -65,6 +80,7 @@ def _custody_row(event: CustodyEvent) -> dict:
 
 
 def _file_row(evidence: Evidence, custody: list[CustodyEvent]) -> dict:
+    hidden = _hidden_names(evidence)
     return {
         "id": str(evidence.pk),
         "path": file_path(evidence),
@@ -79,15 +95,15 @@ def _file_row(evidence: Evidence, custody: list[CustodyEvent]) -> dict:
         "tool_version": evidence.tool_version,
         "declared_content_type": evidence.declared_content_type,
         "detected_content_type": evidence.detected_content_type,
-        "collected_by": evidence.collected_by.get_username(),
+        "collected_by": _shown(evidence.collected_by.get_username(), hidden),
         "collected_at": _iso(evidence.collected_at),
         "collected_where": evidence.collected_where,
-        "uploaded_by": evidence.uploaded_by.get_username(),
+        "uploaded_by": _shown(evidence.uploaded_by.get_username(), hidden),
         "uploaded_at": _iso(evidence.uploaded_at),
         "seal_number": evidence.seal_number,
         "location": evidence.location,
         "supersedes": str(evidence.supersedes_id) if evidence.supersedes_id else None,
-        "custody": [_custody_row(event) for event in custody],
+        "custody": [_custody_row(event, hidden) for event in custody],
     }
 
 

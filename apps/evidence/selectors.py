@@ -54,7 +54,10 @@ def custody_list(*, evidence: Evidence) -> QuerySet[CustodyEvent]:
 
 
 def incident_evidence(*, incident: Incident) -> QuerySet[Evidence]:
-    return Evidence.unscoped.filter(incident=incident).select_related("collected_by", "uploaded_by")
+    """The incident's items, its reports' attachments included (with their reporter: see package.py)."""
+    return Evidence.unscoped.filter(incident=incident).select_related(
+        "collected_by", "uploaded_by", "report__reporter"
+    )
 
 
 def incident_custody(

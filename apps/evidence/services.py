@@ -24,6 +24,7 @@ from apps.core.validation import validate
 from apps.evidence.choices import MANUAL_CUSTODY_ACTIONS, CollectionMethod, CustodyAction, EvidenceSource
 from apps.evidence.files import SNIFF_BYTES, evidence_storage, rehash, sniff_content_type, storage_key_for
 from apps.evidence.models import CustodyEvent, Evidence, IntegritySweep
+from apps.evidence.package import EARLIER_CUSTODY
 from apps.reporting.models import Report
 from apps.response.models import Incident
 from apps.tenancy.access import Access
@@ -63,13 +64,19 @@ SWEEP = "integrity"
 _SWEEP_LOCK = "evidence:integrity-sweep"
 
 
-def _holder(user) -> str:
-    return user.get_username() if user is not None else "system"
-
-
 def _confidential(evidence: Evidence) -> bool:
     """An attachment of a confidential report: its events must not name the reporter."""
     return evidence.report_id is not None and evidence.report.confidential
+
+
+def _holder(user, evidence: Evidence) -> str:
+    """Who, as the item's custody log names them: a confidential reporter by role only (the custody log
+    travels with the item into its incident, its page and its package; `actor` still says who)."""
+    if user is None:
+        return "system"
+    if _confidential(evidence) and evidence.report.reporter_id == user.pk:
+        return "reporter (confidential)"
+    return user.get_username()
 
 
 def _publish(*, verb: str, actor, evidence: Evidence, **kwargs) -> None:
@@ -91,7 +98,7 @@ def _custody(*, evidence: Evidence, action: str, actor, at: datetime | None = No
         action=action,
         at=at or timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_repr=_holder(actor)[:150],
+        actor_repr=_holder(actor, evidence)[:150],
         **fields,
     )
     validate(event)
@@ -150,9 +157,10 @@ def evidence_add(
     correction_reason: str = "",
 ) -> Evidence:
     """Take in one item: of an incident (evidence:write in its tenant; a closed incident still takes
-    evidence), or attached by a reporter to its own report. The bytes are hashed while streamed (an
-    upload through the API arrives hashed) and stored content-addressed; the `collected` custody entry
-    and `evidence.added` are recorded in the same transaction."""
+    evidence), or attached by a reporter to its own report (and so of the report's incident, if any). The
+    bytes are hashed while streamed (an upload through the API arrives hashed) and stored
+    content-addressed; the `collected` custody entry and `evidence.added` are recorded in the same
+    transaction."""
     if (incident is None) == (report is None):
         raise ValidationError({"incident": ["Name exactly one of `incident` or `report`."]})
     owner = incident or report
@@ -168,9 +176,8 @@ def evidence_add(
             )
         if report.confidential:
             collected_by = actor  # nobody else's name on a confidential reporter's attachment
-    if supersedes is not None and (supersedes.incident_id, supersedes.report_id) != (
-        getattr(incident, "pk", None),
-        getattr(report, "pk", None),
+    if supersedes is not None and (
+        supersedes.report_id != report.pk if report is not None else supersedes.incident_id != incident.pk
     ):
         raise ValidationError({"supersedes": ["A correction belongs to the same incident or report."]})
     if supersedes is not None and not correction_reason.strip():
@@ -191,7 +198,8 @@ def evidence_add(
     file.seek(0)
     evidence = Evidence(
         tenant_id=owner.tenant_id,
-        incident=incident,
+        # An attachment of a report already assessed into an incident is in that incident from the start.
+        incident_id=incident.pk if incident is not None else report.incident_id,
         report=report,
         sha256=sha256,
         size=size,
@@ -224,7 +232,7 @@ def evidence_add(
         actor=actor,
         at=collected_at,
         from_holder=source_detail[:300],
-        to_holder=_holder(evidence.collected_by),
+        to_holder=_holder(evidence.collected_by, evidence),
         location=collected_where,
         purpose="Collection",
         data={"sha256": sha256, "size": size, "uploaded_at": now.isoformat()},
@@ -237,6 +245,41 @@ def evidence_add(
         data={"sha256": sha256, "size": size, "name": evidence.original_name, **_custody_data(collected)},
     )
     return evidence
+
+
+@transaction.atomic
+def report_evidence_join_incident(
+    *, actor, report: Report, incident: Incident, reason: dict
+) -> list[Evidence]:
+    """The report entered `incident` (an assessment opened or linked it): its attachments not yet in an
+    incident join it, each with a `linked` custody entry and `evidence.linked`, in the assessment's
+    transaction (its service checked the assessor's right). Bytes, hash and custody log stay as they were;
+    an item already in an incident stays there. `reason`: the decision and assessment, for the record."""
+    items = list(Evidence.objects.select_for_update().filter(report=report, incident__isnull=True))
+    for evidence in items:
+        # Recorded on the audit trail outside this incident's rows: named in its `evidence.linked` row, so
+        # the package's audit extract still accounts for every custody entry of its manifest.
+        logged = CustodyEvent.objects.filter(evidence=evidence).order_by("at", "id")
+        earlier = [str(pk) for pk in logged.values_list("pk", flat=True)]
+        Evidence.objects.filter(pk=evidence.pk).update(incident=incident)
+        evidence.incident, evidence.report = incident, report
+        event = _custody(
+            evidence=evidence,
+            action=CustodyAction.LINKED,
+            actor=actor,
+            from_holder=f"Report {report.reference}",
+            to_holder=f"Incident {incident.reference}",
+            purpose=f"Report {report.reference} assessed into incident {incident.reference}",
+            data={"report": str(report.pk), "incident": str(incident.pk), **reason},
+        )
+        _publish(
+            verb="evidence.linked",
+            actor=actor,
+            evidence=evidence,
+            changes={"incident_id": [None, str(incident.pk)]},
+            data={**_custody_data(event), EARLIER_CUSTODY: earlier},
+        )
+    return items
 
 
 @transaction.atomic
@@ -295,7 +338,7 @@ def evidence_download(*, actor, evidence: Evidence, via_grant: bool = False) -> 
         evidence=evidence,
         action=CustodyAction.DOWNLOADED,
         actor=actor,
-        to_holder=_holder(actor),
+        to_holder=_holder(actor, evidence),
         purpose="Download",
         data={"via_grant": via_grant} if via_grant else {},
     )
@@ -467,7 +510,7 @@ def evidence_exported(*, actor, incident: Incident, items: list[Evidence], manif
             action=CustodyAction.EXPORTED,
             actor=actor,
             at=now,
-            to_holder=_holder(actor),
+            to_holder=_holder(actor, evidence),
             purpose="Evidence package",
             data={"manifest_sha256": manifest_sha256, "incident": str(incident.pk)},
         )

@@ -7,7 +7,7 @@ import json
 import zipfile
 
 from apps.audit.selectors import audit_extract_check
-from apps.evidence.package import AUDIT, MANIFEST
+from apps.evidence.package import AUDIT, EARLIER_CUSTODY, MANIFEST
 
 
 def _sha256_of_member(archive: zipfile.ZipFile, name: str) -> tuple[str, int]:
@@ -75,11 +75,14 @@ def package_check(
         if problem:
             return f"audit.json: {problem}", len(listed)
         # Every custody entry of the manifest is on the audit trail: an audit row cannot go missing unseen.
-        recorded = {
-            (row.get("data") or {}).get("custody_event_id")
-            for row in audit["entries"]
-            if not row.get("redacted")
-        }
+        # A report's attachment was audited before it joined the incident: its `evidence.linked` row (in
+        # the extract) names the entries it brought.
+        recorded = set()
+        for row in audit["entries"]:
+            if not row.get("redacted"):
+                data = row.get("data") or {}
+                recorded.add(data.get("custody_event_id"))
+                recorded.update(data.get(EARLIER_CUSTODY) or [])
         unrecorded = [event_id for event_id in _custody_ids(files) if event_id not in recorded]
         if unrecorded:
             return f"audit.json has no row for custody entry {unrecorded[0]} of the manifest", len(listed)

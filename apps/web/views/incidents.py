@@ -16,7 +16,7 @@ from django.views.generic import TemplateView
 
 from apps.core.errors import Conflict
 from apps.evidence.models import Evidence
-from apps.evidence.selectors import custody_list, evidence_get, incident_evidence
+from apps.evidence.selectors import custody_list, evidence_get, evidence_list
 from apps.evidence.services import evidence_add
 from apps.notifications.choices import ObligationStatus
 from apps.notifications.models import Obligation
@@ -153,7 +153,8 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         ]
         context["timeline"] = timeline_list(incident=incident).order_by("-at", "-recorded_at")
         context["actions"] = action_list(incident=incident).order_by("status", "due_at", "created_at")
-        context["evidence"] = incident_evidence(incident=incident).order_by("-uploaded_at")
+        # evidence_list: its `identity_hidden` keeps a confidential reporter's attachment anonymous.
+        context["evidence"] = evidence_list(access=access).filter(incident=incident).order_by("-uploaded_at")
         context["reports"] = report_list(access=access).filter(incident=incident).order_by("received_at")
         context["may"] = {
             "write": access.has_scope(tenant_id, Scope.INCIDENT_WRITE),

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -56,7 +56,11 @@ class QueueView(PageMixin, TemplateView):
             reports = reports.filter(
                 Q(reference__icontains=q) | Q(title__icontains=q) | Q(description__icontains=q)
             )
-        reports = reports.select_related("tenant", "reporter", "incident").order_by("received_at", "id")
+        reports = (
+            reports.select_related("tenant", "reporter", "incident")
+            .annotate(attachment_count=Count("evidence"))
+            .order_by("received_at", "id")
+        )
         page = Paginator(reports, PAGE_SIZE).get_page(params.get("page"))
         context.update(
             page=page,
