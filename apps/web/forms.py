@@ -21,6 +21,11 @@ def _text(rows: int = 3):
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+def person_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
 def client_ip(request) -> str:
     """The client's address as the API's throttles see it: REMOTE_ADDR, or the NUM_PROXIES-th
     X-Forwarded-For entry from the right behind reverse proxies (never the proxy's own address, which would
@@ -154,9 +159,22 @@ class TransitionForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ActionForm(forms.Form):
-    title = forms.CharField(label=_("New action"), max_length=300)
+class ActionAssignForm(forms.Form):
+    """Who does a response action, and by when (people who see the incident: apps/web/assignees.py)."""
+
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None, required=False)
     due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = people
+        self.fields["assignee"].empty_label = _("Unassigned")
+        self.fields["assignee"].label_from_instance = person_label
+
+
+class ActionForm(ActionAssignForm):
+    title = forms.CharField(label=_("New action"), max_length=300)
+    field_order = ["title", "assignee", "due_at"]
 
 
 class ActionStatusForm(forms.Form):
@@ -193,14 +211,12 @@ class SubmissionForm(forms.Form):
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+        return person_label(obj)
 
 
 class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+        return person_label(obj)
 
 
 class IncidentManageForm(forms.Form):

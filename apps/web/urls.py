@@ -50,6 +50,11 @@ urlpatterns = [
         name="action-status",
     ),
     path(
+        "incidents/<uuid:incident_id>/actions/<uuid:action_id>/",
+        incidents.ActionAssignView.as_view(),
+        name="action-assign",
+    ),
+    path(
         "incidents/<uuid:incident_id>/timeline/", incidents.TimelineNoteView.as_view(), name="timeline-note"
     ),
     path(

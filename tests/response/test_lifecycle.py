@@ -153,7 +153,7 @@ def test_every_change_lands_on_the_timeline_and_the_audit_trail(declare, api_cli
         "incident.updated",
         "incident.escalated",
     ]
-    assert timeline[1]["summary"] == "Status declared → investigating"
+    assert timeline[1]["summary"] == "Status: Declared → Investigating"
     assert timeline[2]["data"]["changes"]["severity"] == ["P3", "P1"]
     audited = AuditEntry.unscoped.filter(incident_id=incident["id"]).values_list("verb", flat=True)
     assert set(audited) >= {

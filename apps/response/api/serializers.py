@@ -14,6 +14,7 @@ from apps.response.choices import (
 from apps.response.lifecycle import allowed_targets
 from apps.response.models import Incident, IncidentUserObjectPermission, ResponseAction, TimelineEntry
 from apps.response.selectors import GRANT_CODENAMES
+from apps.response.timeline import timeline_label
 from apps.tenancy.selectors import tenant_list, user_list
 
 # What an executive sees of a need-to-know incident: that it exists, and how bad it is.
@@ -124,7 +125,6 @@ class IncidentUpdateSerializer(StrictSerializer):
 class TransitionSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=IncidentStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-
     open_actions = serializers.ChoiceField(
         choices=OpenActionsDecision.choices,
         required=False,
@@ -157,10 +157,14 @@ class TransitionConflictSerializer(serializers.Serializer):
     code = serializers.CharField(required=False, help_text="`open_actions` or `closed` where it applies.")
     open_actions = OpenActionSerializer(many=True, required=False)
 
+
 class TimelineEntrySerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(choices=[TimelineKind.OBSERVATION, TimelineKind.COMMUNICATION])
     direction = serializers.ChoiceField(choices=Direction.choices, required=False, allow_blank=True)
     at = serializers.DateTimeField(required=False)
+    label = serializers.SerializerMethodField(
+        help_text="The entry in words: what happened to which object, with status names (as on the page)."
+    )
 
     class Meta:
         model = TimelineEntry
@@ -172,6 +176,7 @@ class TimelineEntrySerializer(StrictModelSerializer):
             "actor",
             "actor_repr",
             "summary",
+            "label",
             "data",
             "direction",
             "counterpart",
@@ -179,6 +184,9 @@ class TimelineEntrySerializer(StrictModelSerializer):
             "recorded_at",
         ]
         read_only_fields = ["id", "verb", "actor", "actor_repr", "data", "recorded_at"]
+
+    def get_label(self, entry) -> str:
+        return timeline_label(entry)
 
 
 class ResponseActionSerializer(StrictModelSerializer):

@@ -1,11 +1,12 @@
 """Display helpers of the pages: deadline countdowns and status/severity badges."""
 
-import re
 from datetime import timedelta
 
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from apps.response.timeline import timeline_label
 
 register = template.Library()
 
@@ -46,16 +47,10 @@ def filesize(size) -> str:
     return f"{size:.1f} TB"
 
 
-_FIELD_LIST = re.compile(r" \(([a-z0-9_, ]+)\)$")
-
-
 @register.filter
 def timeline_text(entry) -> str:
-    """An automatic entry's summary without its list of changed field names (they stay in the audit
-    trail and in the entry's data); people's own entries are shown as written."""
-    if entry.kind != "automatic":
-        return entry.summary
-    return _FIELD_LIST.sub("", entry.summary)
+    """An entry as it reads on the page (apps.response.timeline.timeline_label, as in the API)."""
+    return timeline_label(entry)
 
 
 @register.filter

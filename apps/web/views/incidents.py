@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -31,7 +32,9 @@ from apps.response.selectors import action_list, incident_get, incident_visible,
 from apps.response.services import incident_transition
 from apps.response.timeline import timeline_entry_add
 from apps.tenancy.roles import Scope
+from apps.web.assignees import incident_assignees
 from apps.web.forms import (
+    ActionAssignForm,
     ActionForm,
     ActionStatusForm,
     EvidenceForm,
@@ -80,6 +83,14 @@ class IncidentListView(PageMixin, TemplateView):
             severities=Severity.choices,
         )
         return context
+
+
+def assign_prefix(action: ResponseAction) -> str:
+    return f"a{action.pk.hex[:8]}"
+
+
+def _local(value):
+    return timezone.localtime(value) if value else None
 
 
 class IncidentMixin(PageMixin):
@@ -161,7 +172,8 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
             "evidence": access.has_scope(tenant_id, Scope.EVIDENCE_WRITE),
             "submit": access.has_scope(tenant_id, Scope.OBLIGATION_SUBMIT),
         }
-        context["action_form"] = self.bound_forms.get("action") or ActionForm()
+        if context["may"]["write"]:
+            self.add_action_forms(incident, context)
         context["note_form"] = self.bound_forms.get("note") or TimelineNoteForm()
         context["evidence_form"] = self.bound_forms.get("evidence") or EvidenceForm()
         context["submission_forms"] = {
@@ -172,6 +184,17 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         for o in obligations:
             o.form = context["submission_forms"].get(str(o.pk))
         return context
+
+    def add_action_forms(self, incident: Incident, context: dict) -> None:
+        """The new-action form and each action's assignment form, offering the people who see the incident."""
+        people = incident_assignees(access=self.access, incident=incident)
+        context["action_form"] = self.bound_forms.get("action") or ActionForm(people=people)
+        for action in context["actions"]:
+            action.assign_form = self.bound_forms.get(f"assign-{action.pk}") or ActionAssignForm(
+                prefix=assign_prefix(action),
+                people=people,
+                initial={"assignee": action.assignee_id, "due_at": _local(action.due_at)},
+            )
 
     def rerender(self, key: str, form):
         """The workspace again, with this form's errors in place (400)."""
@@ -213,7 +236,7 @@ class TransitionView(WriteView):
 class ActionCreateView(WriteView):
     def post(self, request, *args, **kwargs):
         incident = self.get_full_incident()
-        form = ActionForm(request.POST)
+        form = ActionForm(request.POST, people=incident_assignees(access=self.access, incident=incident))
         if not form.is_valid():
             return self.rerender("action", form)
         try:
@@ -240,6 +263,31 @@ class ActionStatusView(WriteView):
                 )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
+        return redirect(self.workspace_url("actions"))
+
+
+class ActionAssignView(WriteView):
+    """Assign a response action and set its due date (action_update, as PATCH on the API does)."""
+
+    def post(self, request, *args, **kwargs):
+        incident = self.get_full_incident()
+        try:
+            action = action_list(incident=incident).get(pk=self.kwargs["action_id"])
+        except ResponseAction.DoesNotExist:
+            raise Http404 from None
+        people = incident_assignees(access=self.access, incident=incident)
+        form = ActionAssignForm(request.POST, prefix=assign_prefix(action), people=people)
+        key = f"assign-{action.pk}"
+        if not form.is_valid():
+            return self.rerender(key, form)
+        try:
+            action_update(actor=request.user, access=self.access, action=action, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return self.rerender(key, form)
+        except Conflict as exc:
+            return self.conflict(exc, self.workspace_url("actions"))
+        messages.success(request, _("Action %(title)s updated.") % {"title": action.title})
         return redirect(self.workspace_url("actions"))
 
 
