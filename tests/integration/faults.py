@@ -264,8 +264,10 @@ def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 class Gunicorn:
     """`gunicorn config.wsgi` in its own process group, like devstack and the benchmark start it."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2, threads: int = 4):
-        self.port = free_port()
+    def __init__(
+        self, env: dict[str, str], log: Path, *, workers: int = 2, threads: int = 4, port: int | None = None
+    ):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
         with log.open("w") as out:
