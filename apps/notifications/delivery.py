@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from apps.notifications.choices import OutboxChannel, OutboxStatus
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
-from apps.notifications.webhooks import LOCAL_HOSTS, insecure_local_allowed, sign, webhook_body
+from apps.notifications.webhooks import LOCAL_HOSTS, insecure_local_allowed, signature_headers, webhook_body
 from apps.tenancy.access import Access
 from apps.tenancy.context import activate
 
@@ -201,10 +201,13 @@ def send_webhook(message: OutboxMessage) -> None:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "X-Vigil-Event": event_type,
-        "X-Vigil-Delivery": str(message.pk),
-        "X-Vigil-Timestamp": str(timestamp),
-        "X-Vigil-Signature": sign(secret=subscription.secret, timestamp=timestamp, body=body),
+        **signature_headers(
+            secret=subscription.secret,
+            delivery_id=str(message.pk),
+            event_type=event_type,
+            timestamp=timestamp,
+            body=body,
+        ),
     }
     status_code, error = None, ""
     started = time.monotonic()
