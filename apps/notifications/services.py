@@ -474,6 +474,21 @@ def obligation_create(
     )
 
 
+def _validate_submission(*, submitted_at, now, recipient: str, reference: str, summary: str) -> None:
+    """What a record of a sent notice must say (it is written once): to whom, and the recipient's
+    reference or a summary of what was sent."""
+    errors = {}
+    if submitted_at > now + CLOCK_SKEW:
+        errors["submitted_at"] = ["A submission cannot be in the future."]
+    if not recipient.strip():
+        errors["recipient"] = ["Say to whom the notice was sent."]
+    if not (reference.strip() or summary.strip()):
+        missing = "Give the recipient's reference or a summary of what was sent."
+        errors["reference"] = errors["summary"] = [missing]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def obligation_submit(
     *,
@@ -486,9 +501,10 @@ def obligation_submit(
     summary: str = "",
     copy: File | None = None,
 ) -> Obligation:
-    """Record that the notice was sent (when, by whom, to whom, the recipient's reference, optionally the
-    copy of what was sent): pending → submitted, once (a database trigger refuses later changes). The
-    clocks that run from this submission start now (NIS2 final report, DORA reports)."""
+    """Record that the notice was sent (when, by whom, to whom — the obligation's recipient unless named —,
+    the recipient's reference or a summary, optionally the copy of what was sent): pending → submitted,
+    once (a database trigger refuses later changes). The clocks that run from this submission start now
+    (NIS2 final report, DORA reports)."""
     _require(
         access.has_scope(obligation.tenant_id, Scope.OBLIGATION_SUBMIT),
         "You may not record submissions in this tenant.",
@@ -498,13 +514,15 @@ def obligation_submit(
         raise Conflict(f"This obligation is already {obligation.status}.")
     now = timezone.now()
     submitted_at = submitted_at or now
-    if submitted_at > now + CLOCK_SKEW:
-        raise ValidationError({"submitted_at": ["A submission cannot be in the future."]})
+    recipient = recipient.strip() or obligation.recipient
+    _validate_submission(
+        submitted_at=submitted_at, now=now, recipient=recipient, reference=reference, summary=summary
+    )
     before = snapshot(obligation, OBLIGATION_FIELDS)
     obligation.status = ObligationStatus.SUBMITTED
     obligation.submitted_at = submitted_at
     obligation.submitted_by = actor
-    obligation.submitted_to = (recipient or obligation.recipient)[:300]
+    obligation.submitted_to = recipient[:300]
     obligation.reference = reference
     obligation.summary = summary
     if copy is not None:

@@ -10,6 +10,7 @@ from rest_framework.throttling import BaseThrottle
 from apps.assessment.choices import Decision
 from apps.evidence.choices import CollectionMethod, EvidenceSource
 from apps.reporting.choices import ReportKind
+from apps.response.choices import OpenActionsDecision
 from apps.tenancy.admin_site import VigilAdminAuthenticationForm
 from apps.web import lockout
 
@@ -157,6 +158,19 @@ class AssessmentForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.CharField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # A close with open response actions: what becomes of them (apps/response/close.py).
+    open_actions = forms.ChoiceField(
+        label=_("Open response actions"),
+        choices=OpenActionsDecision.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why they are cancelled (needed to cancel them)."),
+    )
 
 
 class ActionAssignForm(forms.Form):
@@ -204,6 +218,11 @@ class SubmissionForm(forms.Form):
     recipient = forms.CharField(label=_("Sent to"), required=False, max_length=300)
     reference = forms.CharField(label=_("Their reference"), required=False, max_length=200)
     summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The record is written once: the page asks for it to be confirmed (no JavaScript needed).
+    confirm = forms.BooleanField(
+        label=_("I confirm this notice was sent as stated. The record cannot be changed afterwards."),
+        error_messages={"required": _("Tick to confirm that the notice was sent as stated.")},
+    )
 
 
 # --- Second increment: managing an incident, its review, notifications -----------------------------------

@@ -123,6 +123,7 @@ def test_report_assess_contain_upload_submit(pages, people, shot, tmp_path):
     obligation.get_by_text("Record submission").first.click()
     obligation.get_by_label("Sent to").fill("CNIL")
     obligation.get_by_label("Their reference").fill("CNIL-2026-0042")
+    obligation.get_by_label("I confirm this notice was sent", exact=False).check()
     obligation.get_by_role("button", name="Record submission").click()
     expect(maria.get_by_text("Submission recorded.")).to_be_visible()
     expect(maria.get_by_text("(CNIL-2026-0042)")).to_be_visible()

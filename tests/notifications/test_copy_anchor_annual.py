@@ -93,7 +93,9 @@ def test_a_copy_over_the_limit_is_413(gdpr_obligation, api_client_for, handler, 
 def test_the_submission_and_its_copy_cannot_change(gdpr_obligation, api_client_for, handler):
     url = f"/api/v1/obligations/{gdpr_obligation['id']}/submit/"
     client = api_client_for(handler)
-    first = client.post(url, {"copy": SimpleUploadedFile("a.txt", b"first")}, format="multipart")
+    first = client.post(
+        url, {"reference": "REF-1", "copy": SimpleUploadedFile("a.txt", b"first")}, format="multipart"
+    )
     assert first.status_code == 200
     again = client.post(url, {"copy": SimpleUploadedFile("b.txt", b"second")}, format="multipart")
     assert again.status_code == 409
@@ -118,7 +120,7 @@ def test_the_copy_follows_obligation_visibility(gdpr_obligation, api_client_for,
 
     api_client_for(handler).post(
         f"/api/v1/obligations/{gdpr_obligation['id']}/submit/",
-        {"copy": SimpleUploadedFile("a.txt", b"sent")},
+        {"reference": "REF-1", "copy": SimpleUploadedFile("a.txt", b"sent")},
         format="multipart",
     )
     outsider = make_member(RoleId.MANAGER, TenantFactory())
@@ -179,7 +181,7 @@ def test_a_manual_anchor_starts_the_clock(au_obligation, api_client_for, handler
         url, {"anchor_at": (timezone.now() + timedelta(days=1)).isoformat(), "rationale": "x"}, format="json"
     )
     assert future.status_code == 400
-    client.post(f"/api/v1/obligations/{au_obligation['id']}/submit/", {}, format="json")
+    client.post(f"/api/v1/obligations/{au_obligation['id']}/submit/", {"reference": "REF-1"}, format="json")
     assert (
         client.post(url, {"anchor_at": earlier.isoformat(), "rationale": "late"}, format="json").status_code
         == 409

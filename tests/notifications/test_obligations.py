@@ -128,7 +128,9 @@ def test_submitted_obligations_are_left_alone_when_anchors_change(
     incident = declare()
     patch_incident(incident["id"], regimes=["nis2"], aware_at=AWARE, rationale="Significant")
     early = obligations_of(incident["id"])["NIS2-1"]
-    api_client_for(handler).post(f"/api/v1/obligations/{early['id']}/submit/", {}, format="json")
+    api_client_for(handler).post(
+        f"/api/v1/obligations/{early['id']}/submit/", {"reference": "REF-1"}, format="json"
+    )
     patch_incident(incident["id"], aware_at="2026-03-27T09:00:00+01:00")
     after = obligations_of(incident["id"])["NIS2-1"]
     assert after["status"] == "submitted"
@@ -184,7 +186,9 @@ def test_waive_needs_a_manager_and_a_rationale(
     assert response.json()["waived_rationale"] == rationale
     assert response.json()["waived_by"] == str(manager.pk)
     assert client.post(url, {"rationale": rationale}, format="json").status_code == 409
-    submit = client.post(f"/api/v1/obligations/{obligation['id']}/submit/", {}, format="json")
+    submit = client.post(
+        f"/api/v1/obligations/{obligation['id']}/submit/", {"reference": "REF-1"}, format="json"
+    )
     assert submit.status_code == 409
     assert TimelineEntry.unscoped.filter(incident_id=incident["id"], verb="obligation.waived").exists()
 
@@ -208,7 +212,9 @@ def test_removing_a_regime_waives_its_pending_obligations(
     incident = declare()
     patch_incident(incident["id"], regimes=["nis2", "dora"], aware_at=AWARE, rationale="Both apply")
     early = obligations_of(incident["id"])["NIS2-1"]
-    api_client_for(handler).post(f"/api/v1/obligations/{early['id']}/submit/", {}, format="json")
+    api_client_for(handler).post(
+        f"/api/v1/obligations/{early['id']}/submit/", {"reference": "REF-1"}, format="json"
+    )
 
     patch_incident(incident["id"], regimes=["dora"], rationale="Not significant after all")
 

@@ -218,14 +218,17 @@ def test_recording_a_submission(world, client_for):
     handler = client_for(world["users"]["handler"])
     prefix = f"o{obligation.pk.hex[:8]}"
     url = reverse("web:obligation-submit", args=[world["incident"].pk, obligation.pk])
-    response = handler.post(url, {f"{prefix}-reference": "CNIL-2026-123", f"{prefix}-recipient": "CNIL"})
+    response = handler.post(
+        url,
+        {f"{prefix}-reference": "CNIL-2026-123", f"{prefix}-recipient": "CNIL", f"{prefix}-confirm": "on"},
+    )
     assert response.status_code == 302
     obligation.refresh_from_db()
     assert obligation.status == "submitted"
     assert obligation.reference == "CNIL-2026-123"
     assert obligation.submitted_by == world["users"]["handler"]
     # Twice: the Conflict is a message, nothing changes.
-    response = handler.post(url, {f"{prefix}-reference": "again"}, follow=True)
+    response = handler.post(url, {f"{prefix}-reference": "again", f"{prefix}-confirm": "on"}, follow=True)
     assert b"already submitted" in response.content
     assert Obligation.unscoped.get(pk=obligation.pk).reference == "CNIL-2026-123"
 
@@ -235,7 +238,7 @@ def test_a_submission_in_the_future_is_refused_on_its_form(world, client_for):
     prefix = f"o{obligation.pk.hex[:8]}"
     response = client_for(world["users"]["handler"]).post(
         reverse("web:obligation-submit", args=[world["incident"].pk, obligation.pk]),
-        {f"{prefix}-submitted_at": "2999-01-01T00:00"},
+        {f"{prefix}-submitted_at": "2999-01-01T00:00", f"{prefix}-reference": "X", f"{prefix}-confirm": "on"},
     )
     assert response.status_code == 400
     assert b"cannot be in the future" in response.content

@@ -89,9 +89,28 @@ class ObligationCreateSerializer(StrictSerializer):
 
 class ObligationSubmitSerializer(StrictSerializer):
     submitted_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    recipient = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    reference = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The recipient's case number. A submission needs this or a `summary`.",
+    )
+    recipient = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="To whom the notice was sent; empty means the obligation's `recipient` (required if that "
+        "is empty too).",
+    )
+    summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=20000,
+        help_text="What was sent. A submission needs this or a `reference`.",
+    )
     copy = serializers.FileField(
         required=False,
         allow_null=True,

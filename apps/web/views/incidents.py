@@ -25,8 +25,8 @@ from apps.notifications.selectors import obligation_list, obligation_of_incident
 from apps.notifications.services import obligation_submit
 from apps.reporting.selectors import report_list
 from apps.response.actions import action_create, action_update
-from apps.response.choices import IncidentStatus, Severity, TimelineKind
-from apps.response.lifecycle import allowed_targets, transition_for
+from apps.response.choices import ActionStatus, IncidentStatus, Severity, TimelineKind
+from apps.response.lifecycle import permitted_transitions, state_blocker
 from apps.response.models import Incident, ResponseAction
 from apps.response.selectors import action_list, incident_get, incident_visible, timeline_list
 from apps.response.services import incident_transition
@@ -151,24 +151,16 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         context["pending_obligations"] = [
             o for o in obligations if o.status == ObligationStatus.PENDING and o.due_at
         ]
-        labels = dict(IncidentStatus.choices)
-        context["transitions"] = [
-            {
-                "to": target,
-                "label": labels[target],
-                "needs_note": transition_for(incident.status, target).needs_note,
-                "form": self.bound_forms.get(f"transition-{target}")
-                or TransitionForm(initial={"to": target}),
-            }
-            for target in allowed_targets(incident, access)
-        ]
+        actions = action_list(incident=incident).order_by("status", "due_at", "created_at")
+        context["transitions"] = self.transitions(incident, actions)
         context["timeline"] = timeline_list(incident=incident).order_by("-at", "-recorded_at")
-        context["actions"] = action_list(incident=incident).order_by("status", "due_at", "created_at")
+        context["actions"] = actions
         # evidence_list: its `identity_hidden` keeps a confidential reporter's attachment anonymous.
         context["evidence"] = evidence_list(access=access).filter(incident=incident).order_by("-uploaded_at")
         context["reports"] = report_list(access=access).filter(incident=incident).order_by("received_at")
+        is_open = incident.status != IncidentStatus.CLOSED  # a closed incident's own records are frozen
         context["may"] = {
-            "write": access.has_scope(tenant_id, Scope.INCIDENT_WRITE),
+            "write": is_open and access.has_scope(tenant_id, Scope.INCIDENT_WRITE),
             "evidence": access.has_scope(tenant_id, Scope.EVIDENCE_WRITE),
             "submit": access.has_scope(tenant_id, Scope.OBLIGATION_SUBMIT),
         }
@@ -177,13 +169,47 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         context["note_form"] = self.bound_forms.get("note") or TimelineNoteForm()
         context["evidence_form"] = self.bound_forms.get("evidence") or EvidenceForm()
         context["submission_forms"] = {
-            str(o.pk): self.bound_forms.get(f"submit-{o.pk}") or SubmissionForm(prefix=f"o{o.pk.hex[:8]}")
+            str(o.pk): self.bound_forms.get(f"submit-{o.pk}")
+            or SubmissionForm(prefix=f"o{o.pk.hex[:8]}", initial={"recipient": o.recipient})
             for o in obligations
             if o.status == ObligationStatus.PENDING
         }
         for o in obligations:
             o.form = context["submission_forms"].get(str(o.pk))
         return context
+
+    def transitions(self, incident: Incident, actions) -> list[dict]:
+        """Every move the role allows from here; one blocked now is shown disabled with the reason and a
+        link to where it is fixed (lifecycle.state_blocker: the same rule the move checks). A close with
+        open response actions asks what becomes of them."""
+        labels = dict(IncidentStatus.choices)
+        has_open_actions = any(a.status == ActionStatus.OPEN for a in actions)
+        shown = []
+        for t in permitted_transitions(incident, self.access):
+            blocked = state_blocker(incident, t)
+            shown.append(
+                {
+                    "to": t.target,
+                    "label": labels[t.target],
+                    "needs_note": t.needs_note,
+                    "blocked": blocked,
+                    "fix_url": self.fix_url(blocked),
+                    "decides_open_actions": t.target == IncidentStatus.CLOSED and has_open_actions,
+                    "form": self.bound_forms.get(f"transition-{t.target}")
+                    or TransitionForm(initial={"to": t.target}),
+                }
+            )
+        return shown
+
+    def fix_url(self, blocked) -> str:
+        """Where a blocked move is put right (the places a Blocked's `fix` names)."""
+        incident_id = self.kwargs["incident_id"]
+        places = {
+            "root_cause": reverse("web:incident-manage", kwargs={"incident_id": incident_id})
+            + "#id_root_cause",
+            "review": reverse("web:review", kwargs={"incident_id": incident_id}),
+        }
+        return places.get(blocked.fix, "") if blocked else ""
 
     def add_action_forms(self, incident: Incident, context: dict) -> None:
         """The new-action form and each action's assignment form, offering the people who see the incident."""
@@ -206,6 +232,14 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
 class WriteView(IncidentWorkspaceView):
     http_method_names = ["post"]
 
+    def dispatch(self, request, *args, **kwargs):
+        """A Conflict the write did not handle itself (e.g. the incident is closed) comes back to the
+        workspace as a message."""
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Conflict as exc:
+            return self.conflict(exc, self.workspace_url())
+
 
 class TransitionView(WriteView):
     def post(self, request, *args, **kwargs):
@@ -216,17 +250,16 @@ class TransitionView(WriteView):
         target = form.cleaned_data["to"]
         try:
             incident_transition(
-                actor=request.user,
-                access=self.access,
-                incident=incident,
-                to=target,
-                note=form.cleaned_data["note"],
+                actor=request.user, access=self.access, incident=incident, **form.cleaned_data
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
             return self.rerender(f"transition-{target}", form)
         except Conflict as exc:
-            return self.conflict(exc, self.workspace_url())
+            if exc.code != "open_actions":
+                return self.conflict(exc, self.workspace_url())
+            form.add_error("open_actions", str(exc))
+            return self.rerender(f"transition-{target}", form)
         messages.success(
             request, _("Moved to %(status)s.") % {"status": dict(IncidentStatus.choices)[target]}
         )
@@ -375,10 +408,9 @@ class SubmissionView(WriteView):
         key = f"submit-{obligation.pk}"
         if not form.is_valid():
             return self.rerender(key, form)
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "confirm"}
         try:
-            obligation_submit(
-                actor=request.user, access=self.access, obligation=obligation, **form.cleaned_data
-            )
+            obligation_submit(actor=request.user, access=self.access, obligation=obligation, **fields)
         except ValidationError as exc:
             apply_service_errors(form, exc)
             return self.rerender(key, form)
