@@ -195,6 +195,37 @@ class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=[("done", "done"), ("open", "open"), ("cancelled", "cancelled")])
 
 
+class CustodyForm(forms.Form):
+    """A transfer, seal, release or return of an evidence item (apps.evidence.services.custody_record,
+    as POST /api/v1/evidence/{id}/custody/), with the fields that action records."""
+
+    from_holder = forms.CharField(label=_("Handed over by"), required=False, max_length=300)
+    to_holder = forms.CharField(label=_("Received by"), required=False, max_length=300)
+    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=500)
+    location = forms.CharField(
+        label=_("Location"), required=False, max_length=300, help_text=_("Where the item is kept now.")
+    )
+    at = forms.DateTimeField(
+        label=_("When"), required=False, widget=DATETIME_WIDGET, help_text=_("Empty: now.")
+    )
+
+    FIELDS = {
+        "transferred": ("from_holder", "to_holder", "purpose", "location", "at"),
+        "sealed": ("purpose", "location", "at"),
+        "released": ("to_holder", "purpose", "location", "at"),
+        "returned": ("to_holder", "purpose", "location", "at"),
+    }
+    TO_HOLDER_LABELS = {"released": _("Released to"), "returned": _("Returned to")}
+
+    def __init__(self, *args, action: str, **kwargs):
+        super().__init__(*args, prefix=action, **kwargs)
+        self.action = action
+        for name in set(self.fields) - set(self.FIELDS[action]):
+            del self.fields[name]
+        if action in self.TO_HOLDER_LABELS:
+            self.fields["to_holder"].label = self.TO_HOLDER_LABELS[action]
+
+
 class TimelineNoteForm(forms.Form):
     summary = forms.CharField(label=_("Observation"), widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -16,9 +16,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from apps.core.errors import Conflict
+from apps.evidence.choices import CustodyAction
 from apps.evidence.models import Evidence
 from apps.evidence.selectors import custody_list, evidence_get, evidence_list
-from apps.evidence.services import evidence_add
+from apps.evidence.services import custody_record, evidence_add
 from apps.notifications.choices import ObligationStatus
 from apps.notifications.models import Obligation
 from apps.notifications.selectors import obligation_list, obligation_of_incident
@@ -37,6 +38,7 @@ from apps.web.forms import (
     ActionAssignForm,
     ActionForm,
     ActionStatusForm,
+    CustodyForm,
     EvidenceForm,
     SubmissionForm,
     TimelineNoteForm,
@@ -375,10 +377,13 @@ class EvidenceUploadView(WriteView):
 
 
 class CustodyView(IncidentMixin, TemplateView):
-    template_name = "web/custody.html"
+    """An item's chain of custody; investigators and managers (evidence:custody) record a transfer, seal,
+    release or return on it through custody_record, as POST /api/v1/evidence/{id}/custody/ does."""
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    template_name = "web/custody.html"
+    bound_form: CustodyForm | None = None
+
+    def get_evidence(self) -> Evidence:
         incident = self.get_full_incident()
         try:
             evidence = evidence_get(access=self.access, evidence_id=self.kwargs["evidence_id"])
@@ -386,13 +391,55 @@ class CustodyView(IncidentMixin, TemplateView):
             raise Http404 from None
         if evidence.incident_id != incident.pk:
             raise Http404
+        return evidence
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        evidence = self.get_evidence()
+        custody = list(custody_list(evidence=evidence).order_by("at", "recorded_at"))
         context.update(
-            incident=incident,
+            incident=self.get_incident(),
             evidence=evidence,
-            custody=custody_list(evidence=evidence).order_by("at", "recorded_at"),
+            custody=custody,
             page_title=evidence.original_name,
         )
+        if self.access.has_scope(evidence.tenant_id, Scope.EVIDENCE_CUSTODY):
+            holder = next((c.to_holder for c in reversed(custody) if c.to_holder), "")
+            context["custody_forms"] = [
+                self.bound_form
+                if self.bound_form is not None and self.bound_form.action == action
+                else CustodyForm(action=action, initial={"from_holder": holder})
+                for action in CustodyForm.FIELDS
+            ]
         return context
+
+    def post(self, request, *args, **kwargs):
+        evidence = self.get_evidence()
+        action = request.POST.get("action", "")
+        if action not in CustodyForm.FIELDS:
+            return self.render_custody_error(_("Choose a transfer, seal, release or return."))
+        form = CustodyForm(request.POST, action=action)
+        if form.is_valid():
+            try:
+                custody_record(
+                    actor=request.user,
+                    access=self.access,
+                    evidence=evidence,
+                    action=action,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                label = dict(CustodyAction.choices)[action]
+                messages.success(request, _("%(action)s recorded.") % {"action": label})
+                return redirect(request.path)
+        self.bound_form = form
+        return self.render_to_response(self.get_context_data(), status=400)
+
+    def render_custody_error(self, message: str):
+        messages.error(self.request, message)
+        return self.render_to_response(self.get_context_data(), status=400)
 
 
 class SubmissionView(WriteView):
