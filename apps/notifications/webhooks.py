@@ -3,16 +3,19 @@ outbox message per matching subscription in the event's transaction, and the sig
 
 A subscription receives the events of its own tenant (not of its descendants). The payload is
 `{"id", "type", "created_at", "tenant", "data"}` where `id` is the outbox message id (also sent as
-X-Vigil-Delivery, so receivers dedupe retries by it).
+X-Vigil-Delivery and webhook-id, so receivers dedupe retries by it) and `data` describes the event's object
+(event_data).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
 import json
 import secrets
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,12 +24,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from standardwebhooks import Webhook
 
 from apps.core.events import DomainEvent, diff, publish, snapshot
+from apps.core.representations import representation
 from apps.core.validation import validate
 from apps.notifications.choices import OutboxChannel, WebhookEventType
 from apps.notifications.messaging import outbox_enqueue
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
+from apps.response.models import Incident
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
 from apps.tenancy.models import Tenant
@@ -37,8 +43,19 @@ EVENT_TYPES = frozenset(WebhookEventType.values)
 WEBHOOK_FIELDS = ["url", "events", "active", "description"]
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker in generated secrets, not a secret
 MIN_SECRET_LENGTH = 16
-# What a confidential event may still tell a receiver: nothing that identifies the reporter.
-CONFIDENTIAL_DATA_KEYS = frozenset({"reference", "kind", "confidential", "sha256", "size"})
+INCIDENT_LABEL = "response.incident"
+# What an event tells a receiver beside its object, by verb: {name in `data`: key of the event's data}.
+EVENT_FACTS: dict[str, dict[str, str]] = {
+    "incident.transitioned": {"transition": "transition"},
+    "obligation.due_soon": {"reminder": "point"},
+    "obligation.overdue": {"reminder": "point"},
+    "obligation.submitted": {"late": "late"},
+    "evidence.integrity_failed": {
+        "sha256_actual": "sha256_actual",
+        "size_actual": "size_actual",
+        "missing": "missing",
+    },
+}
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -55,6 +72,27 @@ def sign(*, secret: str, timestamp: int | str, body: bytes) -> str:
     """`sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, the X-Vigil-Signature header."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"sha256={mac.hexdigest()}"
+
+
+def standard_webhooks_secret(secret: str) -> str:
+    """The subscription secret as Standard Webhooks writes one ("whsec_" + base64 of the key), the key being
+    the secret's UTF-8 bytes, as for X-Vigil-Signature: `standardwebhooks.Webhook(<this>)` verifies."""
+    return SECRET_PREFIX + base64.b64encode(secret.encode()).decode()
+
+
+def signature_headers(*, secret: str, delivery_id: str, event_type: str, timestamp: int, body: bytes) -> dict:
+    """Both schemes on every delivery: Vigil's X-Vigil-* and Standard Webhooks' webhook-* (the signature
+    `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`), one id and one timestamp."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return {
+        "X-Vigil-Event": event_type,
+        "X-Vigil-Delivery": delivery_id,
+        "X-Vigil-Timestamp": str(timestamp),
+        "X-Vigil-Signature": sign(secret=secret, timestamp=timestamp, body=body),
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": Webhook(secret.encode()).sign(delivery_id, moment, body),
+    }
 
 
 def insecure_local_allowed() -> bool:
@@ -209,55 +247,70 @@ def webhook_delete(*, actor, access: Access, subscription: WebhookSubscription) 
 
 
 def _jsonable(value):
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _facts(event: DomainEvent) -> dict:
+    """What the event tells beside its object's new state, named as in EVENT_FACTS."""
+    named = EVENT_FACTS.get(event.verb, {})
+    facts = {name: event.data[key] for name, key in named.items() if key in event.data}
+    if event.verb == "incident.transitioned" and "status" in event.changes:
+        facts["previous_status"] = event.changes["status"][0]
+    return facts
 
 
 def event_data(event: DomainEvent) -> dict:
-    """The `data` of a webhook for a domain event. A confidential event (a confidential reporter's report
-    and its attachments) carries no actor, no changes and only non-identifying data."""
-    data: dict = {
-        "target": {"type": event.target_type, "id": event.target_id},
-        "incident": str(event.incident_id) if event.incident_id else None,
-    }
-    if event.confidential:
-        data["data"] = {key: value for key, value in event.data.items() if key in CONFIDENTIAL_DATA_KEYS}
+    """The `data` of a webhook: one flat object, the event's object as the API shows it to a reader of the
+    tenant (apps.core.representations: no internal fields, no confidential reporter) with `object` (its
+    kind), `actor` (the person's id; null for the system or a confidential reporter), `changed` (the shown
+    fields the event changed) and the event's facts. Anything of a need-to-know incident is its summary
+    (the incident) or its ids alone (what belongs to it), without actor or facts."""
+    need_to_know = (
+        event.incident_id is not None
+        and Incident.unscoped.filter(pk=event.incident_id, restricted=True).exists()
+    )
+    if need_to_know and event.target_type != INCIDENT_LABEL:
+        shown = {"id": event.target_id, "tenant": str(event.tenant_id), "incident": str(event.incident_id)}
     else:
-        data["actor"] = {
-            "id": str(event.actor_id) if event.actor_id is not None else None,
-            "username": event.actor_repr,
-        }
-        data["changes"] = dict(event.changes)
-        data["data"] = dict(event.data)
+        shown = representation(event.target_type, event.target_id) or {"id": event.target_id}
+    changed = [name.removesuffix("_id") for name in event.changes]
+    data = {
+        "object": event.target_type.partition(".")[2],
+        **shown,
+        "actor": None if need_to_know or event.actor_id is None else str(event.actor_id),
+        "changed": [name for name in changed if name in shown and name != "id"],
+        **({} if need_to_know else _facts(event)),
+    }
     return _jsonable(data)
 
 
-def webhook_emit(*, tenant_id, event_type: str, data: dict) -> list[OutboxMessage]:
-    """Write one outbox message per active subscription of the tenant to `event_type`, in the caller's
-    transaction (delivered after commit; a rolled-back change sends nothing). For events without a domain
-    event of the same verb (reminders publish theirs), call it directly."""
-    if tenant_id is None or event_type not in EVENT_TYPES:
-        return []
-    subscriptions = WebhookSubscription.unscoped.filter(
-        tenant_id=tenant_id, active=True, events__contains=[event_type]
-    ).values_list("pk", "url")
-    created_at = timezone.now().isoformat()
-    messages = []
+def webhook_on_event(event: DomainEvent) -> None:
+    """Subscriber (NotificationsConfig.ready) for every verb that is a webhook type: one outbox message per
+    active subscription of the event's tenant to it, in the event's transaction (delivered after commit; a
+    rolled-back change sends nothing). The body is described only when someone subscribed."""
+    if event.tenant_id is None:
+        return
+    subscriptions = list(
+        WebhookSubscription.unscoped.filter(
+            tenant_id=event.tenant_id, active=True, events__contains=[event.verb]
+        ).values_list("pk", "url")
+    )
+    if not subscriptions:
+        return
+    envelope = {
+        "type": event.verb,
+        "created_at": timezone.now().isoformat(),
+        "tenant": str(event.tenant_id),
+        "data": event_data(event),
+    }
     for subscription_id, url in subscriptions:
-        event = {"type": event_type, "created_at": created_at, "tenant": str(tenant_id), "data": data}
-        message = outbox_enqueue(
+        outbox_enqueue(
             channel=OutboxChannel.WEBHOOK,
             recipient=url,
-            tenant_id=tenant_id,
-            subject=event_type,
-            payload={"subscription": str(subscription_id), "event": event},
+            tenant_id=event.tenant_id,
+            subject=event.verb,
+            payload={"subscription": str(subscription_id), "event": envelope},
         )
-        messages.append(message)
-    return messages
-
-
-def webhook_on_event(event: DomainEvent) -> None:
-    """Subscriber (NotificationsConfig.ready) for every verb that is a webhook type."""
-    webhook_emit(tenant_id=event.tenant_id, event_type=event.verb, data=event_data(event))
 
 
 def webhook_body(message: OutboxMessage) -> bytes:

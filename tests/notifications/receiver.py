@@ -1,6 +1,7 @@
 """A webhook receiver as a subscriber would write one: a real HTTP server on 127.0.0.1 (in a thread) that
 checks Vigil's headers, verifies the signature with its own HMAC computation and rejects timestamps older
-than 5 minutes (api-v1, Webhook deliveries)."""
+than 5 minutes (api-v1, Webhook deliveries); given a Standard Webhooks secret it also verifies the
+webhook-* headers with the `standardwebhooks` library, as a receiver built on it does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standardwebhooks import Webhook, WebhookVerificationError
 
 MAX_AGE_SECONDS = 5 * 60
 
@@ -30,6 +33,7 @@ class Received:
 @dataclass
 class WebhookReceiver:
     secret: str
+    standard_secret: str = ""  # "whsec_…": verify the Standard Webhooks headers too
     # Status codes to answer with, in order, for valid requests; 200 once they run out.
     script: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
@@ -62,6 +66,11 @@ class WebhookReceiver:
             return f"unexpected payload keys {sorted(payload)}"
         if payload["id"] != headers["X-Vigil-Delivery"] or payload["type"] != headers["X-Vigil-Event"]:
             return "headers disagree with the payload"
+        if self.standard_secret:
+            try:
+                Webhook(self.standard_secret).verify(body, headers)
+            except WebhookVerificationError as exc:
+                return f"standard webhooks: {exc}"
         return ""
 
     def start(self) -> WebhookReceiver:

@@ -6,6 +6,7 @@ from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.notifications.choices import WebhookEventType
 from apps.notifications.models import Notification, WebhookDelivery, WebhookSubscription
+from apps.notifications.webhooks import standard_webhooks_secret
 from apps.tenancy.selectors import tenant_list
 
 
@@ -85,9 +86,17 @@ class WebhookCreateSerializer(WebhookSerializer):
 
 
 class WebhookCreatedSerializer(WebhookSerializer):
-    """The response to a create: the only time the secret is shown."""
+    """The response to a create: the only time the secret is shown, also written for Standard Webhooks
+    libraries (`standardwebhooks.Webhook(standard_webhooks_secret)`)."""
 
     secret = serializers.CharField(read_only=True)
+    standard_webhooks_secret = serializers.SerializerMethodField()
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "standard_webhooks_secret"]
+
+    def get_standard_webhooks_secret(self, subscription: WebhookSubscription) -> str:
+        return standard_webhooks_secret(subscription.secret)
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
