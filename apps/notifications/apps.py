@@ -7,14 +7,19 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.events import subscribe
-        from apps.notifications.subscribers import sync_incident_obligations
+        from apps.notifications import subscribers
 
-        subscribe("incident.declared")(sync_incident_obligations)
-        subscribe("incident.flags_changed")(sync_incident_obligations)
-
-        from apps.notifications.subscribers import tell_executives_of_escalation
-
-        subscribe("incident.escalated")(tell_executives_of_escalation)
+        subscribe("incident.declared")(subscribers.sync_incident_obligations)
+        subscribe("incident.flags_changed")(subscribers.sync_incident_obligations)
+        # The notifications people choose in their preferences, from the changes that cause them.
+        subscribe("incident.escalated")(subscribers.tell_executives_of_escalation)
+        subscribe("incident.declared")(subscribers.tell_new_owner_and_team)
+        subscribe("incident.updated")(subscribers.tell_new_owner_and_team)
+        subscribe("action.created")(subscribers.tell_action_assignee)
+        subscribe("action.updated")(subscribers.tell_action_assignee)
+        subscribe("incident.transitioned")(subscribers.tell_team_of_transition)
+        subscribe("obligation.created")(subscribers.tell_obligation_opened)
+        subscribe("obligation.submitted")(subscribers.tell_notice_submitted)
 
         # Training (ISO 27001 A.6.3): new members get the tenant's mandatory courses. The reminder tasks
         # live in their own module (beat names them), registered here.

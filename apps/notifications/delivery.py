@@ -25,7 +25,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
@@ -148,13 +148,15 @@ def message_id_header(message: OutboxMessage) -> str:
 
 
 def send_email(message: OutboxMessage) -> None:
-    email = EmailMessage(
+    email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         headers={"Message-ID": message_id_header(message), "X-Vigil-Delivery": str(message.pk)},
     )
+    if message.html_body:  # notification e-mails: multipart/alternative, text first
+        email.attach_alternative(message.html_body, "text/html")
     email.send(fail_silently=False)
 
 

@@ -29,10 +29,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.events import publish
-from apps.notifications.choices import ObligationStatus
-from apps.notifications.messaging import notify
+from apps.notifications.choices import NotificationKind, ObligationStatus
+from apps.notifications.messaging import emits, notify
 from apps.notifications.models import Obligation, ReminderSent
-from apps.notifications.recipients import tenant_people
+from apps.notifications.recipients import obligation_readers, tenant_people
+from apps.notifications.wording import (
+    incident_facts,
+    obligation_link,
+    obligation_name,
+    obligation_owner,
+    tenant_time,
+)
 from apps.tenancy.context import SYSTEM_DATABASE
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import RoleId
@@ -165,41 +172,41 @@ def obligation_reminders_claim(*, batch_size: int, now: datetime | None = None) 
 
 
 def _recipients(obligation: Obligation, *, overdue: bool) -> list:
-    incident = obligation.incident
+    """The incident owner and the tenant's managers (overdue: its executives too) who see the obligation
+    (an annual obligation: the managers and executives)."""
     roles = {RoleId.MANAGER, RoleId.EXECUTIVE} if overdue else {RoleId.MANAGER}
-    people = list(tenant_people(obligation.tenant, roles))
-    if incident is None:  # an annual obligation: the tenant's managers (and executives when overdue)
-        return people
-    owner = incident.owner
-    if owner is not None and owner.is_active and owner.pk not in {person.pk for person in people}:
-        people.insert(0, owner)
-    return people
+    owner = obligation.incident.owner if obligation.incident is not None else None
+    people = [owner, *tenant_people(obligation.tenant, roles)]
+    return obligation_readers(obligation_id=obligation.pk, people=people)
 
 
-def _message(obligation: Obligation, point: str) -> tuple[str, str, str]:
-    incident = obligation.incident
-    due = timezone.localtime(obligation.due_at, timezone=_zone(obligation.tenant))
-    what = f"{obligation.step.name or obligation.notice} ({obligation.regime.upper()})"
-    where = f"incident {incident.reference}" if incident else f"the {obligation.period_year} annual log"
+def _message(obligation: Obligation, point: str) -> dict:
+    """What a reminder at `point` says: kind, subject, body, what is asked, facts and link (notify())."""
+    due = tenant_time(obligation.due_at, obligation.tenant)
+    what, where = obligation_name(obligation), obligation_owner(obligation)
+    recipient = obligation.recipient or "the recipient"
+    facts = [
+        *(incident_facts(obligation.incident) if obligation.incident else []),
+        ("Notice", what),
+        ("Recipient", recipient),
+        ("Due", due),
+    ]
+    common = {"facts": facts, "link": obligation_link(obligation)}
     if point == OVERDUE:
-        return (
-            "obligation.overdue",
-            f"Overdue: {what} for {where}",
-            f"The deadline passed at {due:%Y-%m-%d %H:%M %Z}. Recipient: {obligation.recipient or '-'}.\n"
-            "Submit the notice, or waive it with a rationale.",
-        )
-    return (
-        "obligation.due_soon",
-        f"Due {due:%Y-%m-%d %H:%M %Z}: {what} for {where}",
-        f"Reminder ({point}): the notice to {obligation.recipient or 'the recipient'} is due at "
-        f"{due:%Y-%m-%d %H:%M %Z}.",
-    )
-
-
-def _zone(tenant: Tenant):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tenant.time_zone or "UTC")
+        return {
+            "kind": "obligation.overdue",
+            "subject": f"Overdue: {what} for {where}",
+            "body": f"The deadline passed at {due}. Recipient: {recipient}.",
+            "ask": "Submit the notice now, or waive it with a rationale.",
+            **common,
+        }
+    return {
+        "kind": "obligation.due_soon",
+        "subject": f"Due {due}: {what} for {where}",
+        "body": f"Reminder ({point}): the notice to {recipient} is due at {due}.",
+        "ask": f"Submit the notice to {recipient} before {due}.",
+        **common,
+    }
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,7 @@ class RemindResult:
     skipped: tuple[str, ...] = ()
 
 
+@emits(NotificationKind.OBLIGATION_DUE_SOON, NotificationKind.OBLIGATION_OVERDUE)
 @transaction.atomic
 def obligation_remind(*, obligation_id, now: datetime | None = None) -> RemindResult:
     """Process the due reminder points of one obligation: tell the latest due point (earlier ones still
@@ -239,23 +247,20 @@ def obligation_remind(*, obligation_id, now: datetime | None = None) -> RemindRe
     if due:
         current, stale = due[-1], due[:-1]
         overdue = current.code == OVERDUE
-        kind, subject, body = _message(obligation, current.code)
+        message = _message(obligation, current.code)
         recipients = _recipients(obligation, overdue=overdue)
         told = len(
             notify(
                 tenant_id=obligation.tenant_id,
                 users=recipients,
-                kind=kind,
-                subject=subject,
-                body=body,
                 incident_id=obligation.incident_id,
-                link=f"/api/v1/obligations/{obligation.pk}/",
                 critical=overdue,
                 dedupe_key=f"obligation:{obligation.pk}:{current.code}",
+                **message,
             )
         )
         publish(
-            verb=kind,
+            verb=message["kind"],
             actor=None,
             target=obligation,
             tenant_id=obligation.tenant_id,

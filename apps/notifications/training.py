@@ -26,9 +26,11 @@ from apps.core.errors import Conflict
 from apps.core.events import DomainEvent, diff, publish, snapshot
 from apps.core.validation import validate
 from apps.notifications import deadlines
-from apps.notifications.messaging import notify
+from apps.notifications.choices import NotificationKind
+from apps.notifications.messaging import emits, notify
 from apps.notifications.models import Course, TrainingAssignment
 from apps.notifications.reminders import OVERDUE, Point, parse_points
+from apps.notifications.wording import tenant_time
 from apps.tenancy.access import Access
 from apps.tenancy.context import SYSTEM_DATABASE, current_context
 from apps.tenancy.models import Membership, Tenant
@@ -135,6 +137,7 @@ def course_update(*, actor, access: Access, course: Course, **fields) -> Course:
 # --------------------------------------------------------------------------------------------------
 
 
+@emits(NotificationKind.TRAINING_ASSIGNED)
 def _assign(course: Course, user_ids, *, actor, due_at: datetime | None = None) -> list[TrainingAssignment]:
     """Open an assignment of `course` for each user that has none open (the partial unique constraint
     decides under concurrency); publishes training.assigned for the ones created."""
@@ -169,12 +172,15 @@ def _assign(course: Course, user_ids, *, actor, due_at: datetime | None = None) 
     }
     for row in created:
         if row.pk in existing:
+            due = tenant_time(row.due_at, course.tenant)
             notify(
                 tenant_id=row.tenant_id,
                 users=[users[str(row.user_id)]],
                 kind="training.assigned",
                 subject=f"Training assigned: {course.name}",
-                body=f"Please complete {course.name} by {row.due_at:%Y-%m-%d}.",
+                body=f"The course {course.name} was assigned to you.",
+                ask=f"Complete it by {due}.",
+                facts=[("Course", course.name), ("Due", due)],
                 link=f"/api/v1/training/assignments/{row.pk}/",
                 dedupe_key=f"training:{row.pk}:assigned",
             )
@@ -338,6 +344,7 @@ def _tenant_admins(tenant: Tenant):
     )
 
 
+@emits(NotificationKind.TRAINING_DUE_SOON, NotificationKind.TRAINING_OVERDUE)
 @transaction.atomic
 def training_remind(*, assignment_id, now: datetime | None = None) -> str | None:
     """Tell the latest due point of one open assignment (before due: the person; overdue: the person and
@@ -360,7 +367,8 @@ def training_remind(*, assignment_id, now: datetime | None = None) -> str | None
         current = due[-1]
         overdue = current.code == OVERDUE
         course = assignment.course
-        when = timezone.localtime(assignment.due_at, timezone=_zone(tenant))
+        when = tenant_time(assignment.due_at, tenant)
+        person = assignment.user.get_username()
         users = [assignment.user] if assignment.user.is_active else []
         if overdue:
             users += [admin for admin in _tenant_admins(tenant) if admin.pk != assignment.user_id]
@@ -369,11 +377,15 @@ def training_remind(*, assignment_id, now: datetime | None = None) -> str | None
             users=users,
             kind="training.overdue" if overdue else "training.due_soon",
             subject=(
-                f"Training overdue: {course.name} ({assignment.user.get_username()})"
+                f"Training overdue: {course.name} ({person})"
                 if overdue
-                else f"Training due {when:%Y-%m-%d}: {course.name}"
+                else f"Training due {when}: {course.name}"
             ),
-            body=f"{course.name} is due at {when:%Y-%m-%d %H:%M %Z}.",
+            body=f"{course.name} of {person} is due at {when}.",
+            ask=f"Complete it now ({person}); tenant administrators: follow up."
+            if overdue
+            else f"Complete it by {when}.",
+            facts=[("Course", course.name), ("Person", person), ("Due", when)],
             link=f"/api/v1/training/assignments/{assignment.pk}/",
             dedupe_key=f"training:{assignment.pk}:{current.code}",
         )
