@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from apps.core.api.renderers import OctetStreamRenderer, ZipRenderer
 from apps.core.files import HashingUploadHandler, attachment_headers
 from apps.evidence import selectors, services
 from apps.evidence.api.filters import EvidenceFilter
@@ -66,7 +67,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[OctetStreamRenderer])
     def download(self, request, pk=None):
         """The bytes, as an attachment; the download is recorded on the custody log before they leave."""
         evidence = self.get_object()
@@ -132,11 +133,18 @@ class EvidencePackageViewSet(IncidentChildViewSet):
 
     serializer_class = EvidenceSerializer
     action_scopes = {"package": Scope.EVIDENCE_CUSTODY}
+    # Also as generic bytes, for clients that know no zip (openapi-python-client's generated ones).
+    renderer_classes = [ZipRenderer, OctetStreamRenderer]
 
     def scoped_queryset(self):
         return selectors.incident_evidence(incident=self.get_incident())
 
-    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, ZipRenderer.media_type): OpenApiTypes.BINARY,
+            (200, OctetStreamRenderer.media_type): OpenApiTypes.BINARY,
+        }
+    )
     def package(self, request, incident_pk=None):
         incident = self.get_incident()
         if not self.access.has_scope(incident.tenant_id, Scope.EVIDENCE_CUSTODY):
@@ -149,7 +157,7 @@ class EvidencePackageViewSet(IncidentChildViewSet):
             items=package.items,
             manifest_sha256=package.manifest_sha256,
         )
-        response = StreamingHttpResponse(package.stream(), content_type="application/zip")
+        response = StreamingHttpResponse(package.stream(), content_type=request.accepted_renderer.media_type)
         response["Content-Disposition"] = f'attachment; filename="evidence-{incident.reference}.zip"'
         response["X-Manifest-SHA256"] = package.manifest_sha256
         response["X-Audit-Extract-SHA256"] = package.audit_sha256

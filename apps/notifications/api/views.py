@@ -5,6 +5,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.renderers import OctetStreamRenderer
 from apps.core.files import HashingUploadHandler, attachment_headers
 from apps.notifications import copies, selectors, services
 from apps.notifications.api.filters import AuthorityFilter, ObligationFilter
@@ -60,10 +61,8 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return Response(self._reloaded(obligation), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request={
-            "application/json": ObligationSubmitSerializer,
-            "multipart/form-data": ObligationSubmitSerializer,
-        },
+        # Multipart, which can carry the copy; one media type, so that generated clients work.
+        request={"multipart/form-data": ObligationSubmitSerializer},
         responses={
             200: ObligationSerializer,
             413: OpenApiResponse(description="Copy over EVIDENCE_MAX_BYTES."),
@@ -101,7 +100,7 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             404: OpenApiResponse(description="No copy attached."),
         }
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[OctetStreamRenderer])
     def copy(self, request, pk=None):
         """The attached copy of what was sent, as an attachment."""
         obligation = self.get_object()

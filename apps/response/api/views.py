@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from apps.core.api.renderers import CSVRenderer
 from apps.response import actions, selectors, services, timeline
 from apps.response.api.filters import IncidentFilter
 from apps.response.api.serializers import (
@@ -88,8 +89,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         )
         return Response(self._reloaded(incident))
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR}, filters=True)
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses={(200, CSVRenderer.media_type): OpenApiTypes.STR}, filters=True)
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer])
     def export(self, request):
         """The filtered incident list as CSV (same filters and visibility as the list)."""
         incidents = self.filter_queryset(self.get_queryset()).order_by("-declared_at", "-id")
