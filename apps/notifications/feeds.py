@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +28,7 @@ from apps.tenancy.context import activate
 _SALT = "vigil.notifications.calendar-feed"
 FEED_LIMIT = 500  # events per kind: a calendar of deadlines, not an archive
 EVENT_LENGTH = timedelta(minutes=30)
+REMINDERS = ((timedelta(hours=24), "24 hours"), (timedelta(hours=1), "1 hour"))
 
 
 def _digest(feed: CalendarFeed) -> str:
@@ -72,38 +75,64 @@ def calendar_feed_resolve(token: str):
     return feed.user
 
 
+def _link(obligation) -> str:
+    """The incident's obligations in the web app, absolute (SITE_URL); an annual one: the dashboard."""
+    if obligation.incident_id is None:
+        return settings.SITE_URL + reverse("web:dashboard")
+    return settings.SITE_URL + reverse("web:incident", args=[obligation.incident_id]) + "#obligations"
+
+
+def _tenant_time(moment: datetime, tenant) -> str:
+    return f"{moment.astimezone(ZoneInfo(tenant.time_zone or 'UTC')):%Y-%m-%d %H:%M %Z}"
+
+
+def _obligation_event(obligation, *, now: datetime) -> ical.Event:
+    """Named by what is owed and for which incident (its reference and title: its summary, which every
+    reader of the incident may see), with whom to send it to, the legal basis, the due time in the
+    department's zone and the page; reminders 24 h and 1 h before it is due, those still ahead."""
+    step, incident = obligation.step, obligation.incident
+    what = f"{step.name or obligation.notice} ({obligation.regime.upper()})"
+    whose = f"{incident.reference} {incident.title}" if incident else f"annual log {obligation.period_year}"
+    url = _link(obligation)
+    lines = [
+        f"{what}: step {step.code} of {step.regime.name}",
+        f"Incident {whose}" if incident else whose.capitalize(),
+        f"Send to: {obligation.recipient or step.recipient or 'not named'}",
+        f"Legal basis: {step.citation}" if step.citation else "",
+        f"Due: {_tenant_time(obligation.due_at, obligation.tenant)}",
+        url,
+    ]
+    alarms = tuple(
+        ical.Alarm(before=ahead, description=f"{what} due in {label}: {whose}")
+        for ahead, label in REMINDERS
+        if obligation.due_at - ahead > now
+    )
+    return ical.Event(
+        uid=f"obligation-{obligation.pk}@vigil",
+        start=obligation.due_at - EVENT_LENGTH,
+        end=obligation.due_at,
+        summary=f"{what} due: {whose}",
+        description="\n".join(line for line in lines if line),
+        url=url,
+        categories=("Vigil", obligation.regime.upper()),
+        last_modified=obligation.updated_at,
+        alarms=alarms,
+    )
+
+
 def calendar_render(*, user, now=None) -> str:
     """The person's feed: pending obligations (with a due time) of the incidents they may see, and their
     own open training assignments."""
     now = now or timezone.now()
     access = access_for(user)
-    events = []
     with activate(access):
         obligations = (
             selectors.obligation_list(access=access)
             .filter(status=ObligationStatus.PENDING, due_at__isnull=False)
+            .select_related("step__regime", "tenant")
             .order_by("due_at", "id")[:FEED_LIMIT]
         )
-        for obligation in obligations:
-            incident = obligation.incident
-            label = incident.reference if incident else f"annual log {obligation.period_year}"
-            where = f"Incident {incident.reference}" if incident else f"Annual log {obligation.period_year}"
-            events.append(
-                ical.Event(
-                    uid=f"obligation-{obligation.pk}@vigil",
-                    start=obligation.due_at - EVENT_LENGTH,
-                    end=obligation.due_at,
-                    summary=f"{obligation.step.name or obligation.notice} due ({label})",
-                    description=(
-                        f"{obligation.regime.upper()} {obligation.step.code}: {obligation.notice}\n"
-                        f"{where}\n"
-                        f"Recipient: {obligation.recipient or '-'}\n"
-                        f"Due: {obligation.due_at.isoformat()}"
-                    ),
-                    categories=("Vigil", obligation.regime.upper()),
-                    last_modified=obligation.updated_at,
-                )
-            )
+        events = [_obligation_event(obligation, now=now) for obligation in obligations]
         assignments = (
             TrainingAssignment.objects.filter(user=user, completed_at__isnull=True)
             .select_related("course")

@@ -1,11 +1,12 @@
 """A small RFC 5545 writer: CRLF line endings, content lines folded at 75 octets (never inside a UTF-8
-character), TEXT values escaped (backslash, semicolon, comma, newline), UTC date-times."""
+character), TEXT values escaped (backslash, semicolon, comma, newline), UTC date-times, display alarms
+timed from an event's end."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -42,6 +43,20 @@ def fold(line: str) -> str:
     return (CRLF + " ").join(chunks)
 
 
+def before(delta: timedelta) -> str:
+    """An RFC 5545 DURATION that long before: -PT24H, -PT90M."""
+    minutes = int(delta.total_seconds() // 60)
+    return f"-PT{minutes // 60}H" if minutes % 60 == 0 else f"-PT{minutes}M"
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A DISPLAY alarm `before` the event's end (for a deadline: before it is due)."""
+
+    before: timedelta
+    description: str
+
+
 @dataclass(frozen=True)
 class Event:
     uid: str
@@ -52,6 +67,17 @@ class Event:
     url: str = ""
     categories: tuple[str, ...] = ()
     last_modified: datetime | None = None
+    alarms: tuple[Alarm, ...] = ()
+
+
+def _alarm_lines(alarm: Alarm) -> list[str]:
+    return [
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{escape_text(alarm.description)}",
+        f"TRIGGER;RELATED=END:{before(alarm.before)}",
+        "END:VALARM",
+    ]
 
 
 def calendar(events: Iterable[Event], *, name: str, stamp: datetime) -> str:
@@ -80,6 +106,9 @@ def calendar(events: Iterable[Event], *, name: str, stamp: datetime) -> str:
             lines.append("CATEGORIES:" + ",".join(escape_text(c) for c in event.categories))
         if event.last_modified:
             lines.append(f"LAST-MODIFIED:{utc(event.last_modified)}")
-        lines += ["TRANSP:TRANSPARENT", "END:VEVENT"]
+        lines.append("TRANSP:TRANSPARENT")
+        for alarm in event.alarms:
+            lines += _alarm_lines(alarm)
+        lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + CRLF for line in lines)

@@ -1,13 +1,19 @@
 """The personal iCalendar feed: a secret link (rotatable), RFC 5545 text (CRLF, folding at 75 octets,
-escaping), and the same visibility as the API."""
+escaping), events a person understands (what is due for which incident, to whom, the legal basis, the
+due time, the incident's page, reminders before it is due), and the same visibility as the API."""
 
+import urllib.request
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from apps.notifications import ical
 from apps.notifications.models import Course, Obligation, TrainingAssignment
+from apps.response.api.serializers import SUMMARY_FIELDS
 from apps.response.models import Incident
 from apps.tenancy.roles import RoleId
 from tests.factories import TenantFactory
@@ -46,7 +52,7 @@ def parse(body: bytes) -> list[dict]:
             if value == "VEVENT":
                 events.append(current)
                 current = None
-        elif current is not None:
+        elif current is not None and stack[-1] == "VEVENT":  # not the properties of its alarms
             current[name] = value
     assert stack == [], "unclosed components"
     assert lines[0] == b"BEGIN:VCALENDAR"
@@ -170,3 +176,77 @@ def test_the_feed_follows_need_to_know_like_the_api(
         .json()["results"]
     }
     assert {f"obligation-{pk}@vigil" for pk in api_ids} == expected
+
+
+def fetch_over_http(live_server, url: str) -> bytes:
+    """The feed as a calendar app fetches it: a GET of the secret link on a real HTTP server."""
+    with urllib.request.urlopen(live_server.url + url.removeprefix("http://testserver")) as response:
+        assert response.headers["Content-Type"].startswith("text/calendar")
+        return response.read()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_obligation_event_says_what_is_due_for_whom_links_the_incident_and_reminds(
+    live_server, gdpr_tenant, declare, patch_incident, make_member, api_client_for
+):
+    handler = make_member(RoleId.HANDLER, gdpr_tenant)
+    leak = declare(title='Leak, "big"; really\\bad')
+    patch_incident(leak["id"], personal_data_breach=True, aware_at=timezone.now().isoformat())
+    soon = declare(title="Found late")  # GDPR-2 due in 2 hours: the 24-hour reminder has passed
+    patch_incident(
+        soon["id"], personal_data_breach=True, aware_at=(timezone.now() - timedelta(hours=70)).isoformat()
+    )
+    url = api_client_for(handler).get("/api/v1/calendar/").json()["url"]
+
+    body = fetch_over_http(live_server, url)
+
+    parse(body)  # the strict line rules
+    events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+    gdpr_2 = Obligation.unscoped.select_related("incident").get(incident_id=leak["id"], step__code="GDPR-2")
+    event = events[f"obligation-{gdpr_2.pk}@vigil"]
+    reference = gdpr_2.incident.reference
+    assert str(event["SUMMARY"]) == (
+        f'Notification to supervisory authority (GDPR) due: {reference} Leak, "big"; really\\bad'
+    )
+    page = f"{settings.SITE_URL}/incidents/{leak['id']}/#obligations"
+    assert str(event["URL"]) == page
+    assert event.decoded("DTEND") == gdpr_2.due_at.replace(microsecond=0)
+    due = timezone.localtime(gdpr_2.due_at, timezone=ZoneInfo(gdpr_tenant.time_zone))
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        "Notification to supervisory authority (GDPR): step GDPR-2 of EU GDPR",
+        f'Incident {reference} Leak, "big"; really\\bad',
+        f"Send to: {gdpr_2.recipient}",
+        f"Legal basis: {gdpr_2.step.citation}",
+        f"Due: {due:%Y-%m-%d %H:%M %Z}",
+        page,
+    ]
+    alarms = event.walk("VALARM")
+    assert [(str(a["ACTION"]), a["TRIGGER"].dt, a["TRIGGER"].params["RELATED"]) for a in alarms] == [
+        ("DISPLAY", -timedelta(hours=24), "END"),
+        ("DISPLAY", -timedelta(hours=1), "END"),
+    ]
+    assert str(alarms[0]["DESCRIPTION"]).startswith(
+        "Notification to supervisory authority (GDPR) due in 24 hours"
+    )
+    late = Obligation.unscoped.get(incident_id=soon["id"], step__code="GDPR-2")
+    late_alarms = events[f"obligation-{late.pk}@vigil"].walk("VALARM")
+    assert [a["TRIGGER"].dt for a in late_alarms] == [-timedelta(hours=1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_summary_only_viewer_sees_a_need_to_know_deadline_by_reference_and_title_only(
+    live_server, gdpr_tenant, declare, patch_incident, make_member, api_client_for
+):
+    incident = declare(title="Board matter", restricted=True, description="The CFO's laptop, do not share")
+    patch_incident(incident["id"], personal_data_breach=True, aware_at=timezone.now().isoformat())
+    executive = make_member(RoleId.EXECUTIVE, gdpr_tenant)
+    shown = api_client_for(executive).get(f"/api/v1/incidents/{incident['id']}/").json()
+    assert set(shown) <= SUMMARY_FIELDS  # the executive sees this incident as its summary
+    url = api_client_for(executive).get("/api/v1/calendar/").json()["url"]
+
+    body = fetch_over_http(live_server, url)
+
+    [event] = [e for e in icalendar.Calendar.from_ical(body).walk("VEVENT") if "GDPR-2" in e["DESCRIPTION"]]
+    reference = Incident.unscoped.get(pk=incident["id"]).reference
+    assert str(event["SUMMARY"]).endswith(f"{reference} Board matter")
+    assert "CFO" not in body.decode()
