@@ -2,6 +2,7 @@ import hashlib
 import json
 
 from django.db import models
+from django.utils import timezone
 
 from apps.tenancy.context import current_context
 from apps.tenancy.models import Tenant
@@ -67,7 +68,8 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.verb} {self.target_repr}"
+        at = timezone.localtime(self.at)  # the active zone (the admin's viewer's), named
+        return f"{at:%Y-%m-%d %H:%M:%S %Z} {self.actor_repr} {self.verb} {self.target_repr}"
 
     def compute_hash(self) -> str:
         payload = {
