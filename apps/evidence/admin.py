@@ -2,28 +2,19 @@ from django.contrib import admin
 
 from apps.evidence import selectors
 from apps.evidence.models import CustodyEvent, Evidence
-from apps.tenancy.admin_site import ReadOnlyModelAdmin
+from apps.tenancy.admin_site import ReadOnlyInline, ReadOnlyModelAdmin
 
 
-class CustodyInline(admin.TabularInline):
+class CustodyInline(ReadOnlyInline):
     model = CustodyEvent
-    fields = ["at", "action", "from_holder", "to_holder", "purpose", "location", "actor_repr"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["at"]
+    fields = ["at", "action", "from_holder", "to_holder", "purpose", "location", "by"]
 
     def get_queryset(self, request):
-        return CustodyEvent.objects.all()
+        return CustodyEvent.objects.order_by("at", "recorded_at")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="by")
+    def by(self, event: CustodyEvent) -> str:
+        return event.actor_repr
 
 
 @admin.register(Evidence)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.core.models import UUIDModel
 from apps.evidence.choices import CollectionMethod, CustodyAction, EvidenceSource
@@ -109,7 +110,7 @@ class CustodyEvent(UUIDModel, TenantScopedModel):
         indexes = [models.Index(fields=["tenant", "evidence", "at"], name="evidence_custody_at")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.evidence_id}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M %Z} {self.action} {self.evidence_id}"
 
 
 class IntegritySweep(models.Model):

@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.catalog.models import Category
@@ -136,7 +137,7 @@ class TimelineEntry(UUIDModel, TenantScopedModel):
         verbose_name_plural = "timeline entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.summary[:60]}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M %Z} {self.summary[:60]}"
 
 
 class ResponseAction(UUIDModel, TenantScopedModel):

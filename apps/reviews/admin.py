@@ -7,7 +7,7 @@ from apps.response.selectors import incident_visible
 from apps.reviews import selectors, services
 from apps.reviews.choices import ReviewStatus
 from apps.reviews.models import CorrectiveAction, Review
-from apps.tenancy.admin_site import TenantAwareModelAdmin
+from apps.tenancy.admin_site import ReadOnlyInline, TenantAwareModelAdmin
 from apps.tenancy.roles import Scope
 
 
@@ -24,24 +24,16 @@ class ServiceErrorsAsMessagesMixin:
             return HttpResponseRedirect(request.get_full_path())
 
 
-class CorrectiveActionInline(admin.TabularInline):
+class CorrectiveActionInline(ReadOnlyInline):
     """The review's actions, for reading; they are written on their own page (through the services)."""
 
     model = CorrectiveAction
     fk_name = "review"
-    extra = 0
     fields = ["title", "kind", "owner", "due_at", "status", "verified_at"]
-    readonly_fields = fields
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return CorrectiveAction.objects.select_related("owner").order_by("created_at")
 
 
 @admin.register(Review)

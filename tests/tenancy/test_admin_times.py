@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from apps.audit.models import AuditEntry
 from tests.factories import IncidentFactory, MembershipFactory, TenantFactory
 
 WINTER = datetime(2026, 12, 4, 13, 5, tzinfo=UTC)
@@ -57,3 +58,13 @@ def test_audit_entries_are_listed_in_the_departments_zone(make_member, tenant, d
 
     assert "incident.declared" in listed.content.decode()
     assert re.search(r"\d{4}, \d\d:\d\d CES?T<", listed.content.decode())
+
+
+def test_an_audit_entry_is_titled_with_its_zoned_time(make_member, tenant, declare, verified_client_for):
+    auditor = make_member("auditor", tenant)
+    declare()
+    entry = AuditEntry.unscoped.get(verb="incident.declared")
+
+    page = verified_client_for(auditor).get(f"/admin/audit/auditentry/{entry.pk}/change/").content.decode()
+
+    assert re.search(r"<h2>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T \S+ incident.declared ", page)
