@@ -66,9 +66,10 @@ def action_create(
 
 @transaction.atomic
 def action_update(*, actor, access: Access, action: ResponseAction, **fields) -> ResponseAction:
-    action = ResponseAction.unscoped.select_for_update().get(pk=action.pk)
     _require_write(access, action.incident)
+    # The incident's lock before the action's, in the order a close takes them.
     require_open(action.incident_id, what=FROZEN)
+    action = ResponseAction.unscoped.select_for_update().get(pk=action.pk)
     before = snapshot(action, ACTION_FIELDS)
     status = fields.pop("status", None)
     if status is not None and status != action.status:
