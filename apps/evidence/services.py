@@ -176,6 +176,9 @@ def evidence_add(
             )
         if report.confidential:
             collected_by = actor  # nobody else's name on a confidential reporter's attachment
+        # Locked as an assessment locks it: a file attached while the report is assessed waits for the
+        # decision, and so lands in the incident the report goes into.
+        report = Report.unscoped.select_for_update(of=("self",)).get(pk=report.pk)
     if supersedes is not None and (
         supersedes.report_id != report.pk if report is not None else supersedes.incident_id != incident.pk
     ):

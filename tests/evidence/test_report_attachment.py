@@ -321,3 +321,77 @@ def test_the_database_lets_an_attachment_join_an_incident_once_and_nothing_more(
     assert Evidence.unscoped.get(pk=params["attachment"]).incident_id == params["incident"]
     _refused("UPDATE evidence_evidence SET incident_id = %(other)s WHERE id = %(attachment)s", params)
     _refused("UPDATE evidence_evidence SET incident_id = NULL WHERE id = %(attachment)s", params)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_attached_while_the_report_is_assessed_lands_in_the_incident(
+    tenant, reporter, handler, phishing
+):
+    """The upload waits for the assessment holding the report (both lock it): it is not left beside the
+    incident the report went into a moment before."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from apps.assessment.services import assessment_record
+    from apps.core import events
+    from apps.evidence.services import evidence_add
+    from apps.reporting.models import Report
+    from apps.reporting.services import report_create
+    from apps.tenancy.access import access_for
+    from apps.tenancy.context import activate
+
+    with activate(access_for(reporter)), transaction.atomic():
+        report = report_create(
+            actor=reporter,
+            access=access_for(reporter),
+            tenant=tenant,
+            kind="event",
+            title="Phishing",
+            occurred_at=timezone.now(),
+        )
+    moved, go = threading.Event(), threading.Event()
+
+    def hold(event):  # the attachments have moved; the assessment has not committed yet
+        moved.set()
+        go.wait(10)
+
+    def in_own_transaction(user, write):
+        try:
+            with activate(access_for(user)), transaction.atomic():
+                return write(access_for(user), Report.unscoped.get(pk=report.pk))
+        finally:
+            connection.close()
+
+    def assess(access, report):
+        return assessment_record(
+            actor=handler,
+            access=access,
+            report=report,
+            decision="incident",
+            rationale="Credentials were entered",
+            category=phishing,
+            impact="high",
+            urgency="high",
+        )
+
+    def attach(access, report):
+        return evidence_add(
+            actor=reporter, access=access, report=report, file=ContentFile(b"late", name="late.txt")
+        )
+
+    events.subscribe("report.triaged")(hold)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            assessing = pool.submit(in_own_transaction, handler, assess)
+            assert moved.wait(20)
+            attaching = pool.submit(in_own_transaction, reporter, attach)
+            time.sleep(1)  # without waiting for the report, the upload commits in this second
+            go.set()
+            assessment, evidence = assessing.result(30), attaching.result(30)
+    finally:
+        events._subscribers.remove(("report.triaged", hold))
+    assert Evidence.unscoped.get(pk=evidence.pk).incident_id == assessment.incident_id
