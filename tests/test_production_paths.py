@@ -34,7 +34,7 @@ class _CountingCommand(BaseCommand):
         return str(_count_incidents())
 
 
-@celery_app.task(name="tests.count_incidents")
+@celery_app.task(name="tests.production_paths.count_incidents")
 def _counting_task():
     return _count_incidents()
 
