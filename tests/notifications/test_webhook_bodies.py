@@ -238,3 +238,40 @@ def test_a_chosen_secret_is_shown_for_standard_webhooks_as_whsec_base64_of_its_b
     assert created.status_code == 201, created.json()
     expected = "whsec_" + base64.b64encode(b"our own secret, 32 characters!!").decode()
     assert created.json()["standard_webhooks_secret"] == expected
+
+
+def test_a_confidential_reporters_attachment_reaches_webhooks_without_their_identity(
+    hooked, gdpr_tenant, make_member, api_client_for
+):
+    whistleblower = make_member("reporter", gdpr_tenant, username="whistleblower")
+    client = api_client_for(whistleblower)
+    report = client.post(
+        "/api/v1/reports/",
+        {
+            "tenant": str(gdpr_tenant.pk),
+            "kind": "weakness",
+            "title": "Shared admin password on a sticky note",
+            "occurred_at": timezone.now().isoformat(),
+            "confidential": True,
+        },
+        format="json",
+    ).json()
+    attached = client.post(
+        "/api/v1/evidence/",
+        {"file": SimpleUploadedFile("note.jpg", b"\xff\xd8 photo"), "report": report["id"]},
+        format="multipart",
+    )
+    assert attached.status_code == 201, attached.json()
+
+    deliver_everything()
+
+    found = bodies(hooked)
+    [filed], [added] = found["report.created"], found["evidence.added"]
+    assert (filed["data"]["reporter"], filed["data"]["actor"]) == (None, None)
+    assert (added["data"]["report"], added["data"]["original_name"]) == (report["id"], "note.jpg")
+    assert [added["data"][key] for key in ("collected_by", "uploaded_by", "actor")] == [None, None, None]
+    for payload in (filed, added):
+        assert_well_formed(payload)
+    received = b"".join(request.body for request in hooked.accepted).decode()
+    assert str(whistleblower.pk) not in received
+    assert "whistleblower" not in received
