@@ -154,7 +154,9 @@ class TransitionConflictSerializer(serializers.Serializer):
     """The 409 of a move not allowed now: the reason, and for a close with open actions their list."""
 
     detail = serializers.CharField()
-    code = serializers.CharField(required=False, help_text="`open_actions` or `closed` where it applies.")
+    code = serializers.CharField(
+        required=False, help_text="`open_actions`: the close waits for a decision on the actions listed."
+    )
     open_actions = OpenActionSerializer(many=True, required=False)
 
 
