@@ -16,6 +16,7 @@ while the response streamed, after the request's context had closed. So:
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
@@ -101,6 +102,8 @@ def _streamed_body(original):
 
 
 def _in_production_call(original):
+    # wraps(): a view keeps what middleware reads of it (view_class, csrf_exempt, ...).
+    @functools.wraps(original)
     def call(*args, **kwargs):
         with in_production():
             return original(*args, **kwargs)
