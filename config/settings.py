@@ -306,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "RegimeStepScopeEnum": "apps.catalog.choices.StepScope",
         "CustodyActionEnum": "apps.evidence.choices.CustodyAction",
         "ManualCustodyActionEnum": "apps.evidence.choices.MANUAL_CUSTODY_ACTION_CHOICES",
+        "TimelineKindEnum": "apps.response.choices.TimelineKind",
+        "ManualTimelineKindEnum": "apps.response.choices.MANUAL_TIMELINE_KIND_CHOICES",
     },
     # Self-hosted: the docs page loads Swagger UI from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

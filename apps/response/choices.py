@@ -49,6 +49,12 @@ class TimelineKind(models.TextChoices):
     COMMUNICATION = "communication", "Communication"
 
 
+# What people add to a timeline; automatic entries are written by the platform as things happen.
+MANUAL_TIMELINE_KIND_CHOICES = [
+    (kind.value, kind.label) for kind in (TimelineKind.OBSERVATION, TimelineKind.COMMUNICATION)
+]
+
+
 class Direction(models.TextChoices):
     INTERNAL = "internal", "Internal"
     EXTERNAL = "external", "External"

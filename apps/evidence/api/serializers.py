@@ -1,9 +1,7 @@
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_choice_field
 from rest_framework import serializers
 
 from apps.core.api.fast import FastRepresentationMixin
-from apps.core.api.fields import ScopedPrimaryKeyRelatedField
+from apps.core.api.fields import RecordedChoiceField, ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.evidence.choices import (
     MANUAL_CUSTODY_ACTION_CHOICES,
@@ -104,29 +102,8 @@ class EvidenceCreateSerializer(StrictSerializer):
     correction_reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class CustodyActionField(serializers.ChoiceField):
-    """Accepts the actions people record (MANUAL_CUSTODY_ACTIONS); shows every action as recorded, the ones
-    the platform writes itself (collected, accessed, downloaded, verified, exported) included."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=MANUAL_CUSTODY_ACTION_CHOICES, **kwargs)
-
-    def to_representation(self, value):
-        return str(value)
-
-
-class CustodyActionFieldSchema(OpenApiSerializerFieldExtension):
-    """The schema says the same as the field: manual actions in requests, every action in responses."""
-
-    target_class = CustodyActionField
-
-    def map_serializer_field(self, auto_schema, direction):
-        choices = MANUAL_CUSTODY_ACTION_CHOICES if direction == "request" else CustodyAction.choices
-        return build_choice_field(serializers.ChoiceField(choices=choices))
-
-
 class CustodyEventSerializer(StrictModelSerializer):
-    action = CustodyActionField()
+    action = RecordedChoiceField(choices=MANUAL_CUSTODY_ACTION_CHOICES, recorded=CustodyAction.choices)
     at = serializers.DateTimeField(required=False)
 
     class Meta:

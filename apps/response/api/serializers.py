@@ -2,9 +2,10 @@ from rest_framework import serializers
 
 from apps.catalog.selectors import category_list
 from apps.core.api.fast import FastRepresentationMixin
-from apps.core.api.fields import ScopedPrimaryKeyRelatedField
+from apps.core.api.fields import RecordedChoiceField, ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.response.choices import (
+    MANUAL_TIMELINE_KIND_CHOICES,
     Direction,
     GrantPermission,
     IncidentStatus,
@@ -161,7 +162,7 @@ class TransitionConflictSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(StrictModelSerializer):
-    kind = serializers.ChoiceField(choices=[TimelineKind.OBSERVATION, TimelineKind.COMMUNICATION])
+    kind = RecordedChoiceField(choices=MANUAL_TIMELINE_KIND_CHOICES, recorded=TimelineKind.choices)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False, allow_blank=True)
     at = serializers.DateTimeField(required=False)
     label = serializers.SerializerMethodField(
