@@ -36,6 +36,8 @@ def start_celery_worker(queue: str, log: Path, *, name: str = "", **extra_env: s
         "DATABASE_URL": _test_database_url(),
         "SECRET_KEY": settings.SECRET_KEY,
         "CONN_MAX_AGE": "0",
+        # Production settings derive the links in e-mails from ALLOWED_HOSTS, which a worker alone lacks.
+        "SITE_URL": "http://127.0.0.1:8000",
         **extra_env,
     }
     with log.open("w") as out:
