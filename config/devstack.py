@@ -315,6 +315,8 @@ def cmd_exec(argv: list[str]) -> int:
     env = dict(os.environ)
     if not env.get("SECRET_KEY"):  # settings require one unless DEBUG (e.g. `make manage`)
         env["SECRET_KEY"] = _dev_secret_key(var_dir())
+    # ... and an address for the links in e-mails when there is no ALLOWED_HOSTS to derive it from.
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{env.get('PORT', '8000')}")
     with ensure_services(env):
         # The command stays in the terminal's foreground process group, so it
         # gets Ctrl-C itself and can be interactive (createsuperuser, shell).
