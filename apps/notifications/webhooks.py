@@ -34,7 +34,7 @@ from apps.notifications.messaging import outbox_enqueue
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
 from apps.response.models import Incident
 from apps.tenancy.access import Access
-from apps.tenancy.context import current_context
+from apps.tenancy.context import activate, current_context
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import Scope
 
@@ -287,30 +287,33 @@ def event_data(event: DomainEvent) -> dict:
 def webhook_on_event(event: DomainEvent) -> None:
     """Subscriber (NotificationsConfig.ready) for every verb that is a webhook type: one outbox message per
     active subscription of the event's tenant to it, in the event's transaction (delivered after commit; a
-    rolled-back change sends nothing). The body is described only when someone subscribed."""
+    rolled-back change sends nothing). The body is described only when someone subscribed. All of it in
+    the tenant's own context, whoever acted: a granted outsider from another department sees neither its
+    subscriptions nor its outbox, yet what they do is news to its receivers."""
     if event.tenant_id is None:
         return
-    subscriptions = list(
-        WebhookSubscription.unscoped.filter(
-            tenant_id=event.tenant_id, active=True, events__contains=[event.verb]
-        ).values_list("pk", "url")
-    )
-    if not subscriptions:
-        return
-    envelope = {
-        "type": event.verb,
-        "created_at": timezone.now().isoformat(),
-        "tenant": str(event.tenant_id),
-        "data": event_data(event),
-    }
-    for subscription_id, url in subscriptions:
-        outbox_enqueue(
-            channel=OutboxChannel.WEBHOOK,
-            recipient=url,
-            tenant_id=event.tenant_id,
-            subject=event.verb,
-            payload={"subscription": str(subscription_id), "event": envelope},
+    with activate(Access.system([event.tenant_id])):
+        subscriptions = list(
+            WebhookSubscription.unscoped.filter(
+                tenant_id=event.tenant_id, active=True, events__contains=[event.verb]
+            ).values_list("pk", "url")
         )
+        if not subscriptions:
+            return
+        envelope = {
+            "type": event.verb,
+            "created_at": timezone.now().isoformat(),
+            "tenant": str(event.tenant_id),
+            "data": event_data(event),
+        }
+        for subscription_id, url in subscriptions:
+            outbox_enqueue(
+                channel=OutboxChannel.WEBHOOK,
+                recipient=url,
+                tenant_id=event.tenant_id,
+                subject=event.verb,
+                payload={"subscription": str(subscription_id), "event": envelope},
+            )
 
 
 def webhook_body(message: OutboxMessage) -> bytes:

@@ -10,14 +10,19 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from apps.evidence.models import Evidence
-from apps.notifications import reminder_tasks, tasks
+from apps.notifications import delivery, reminder_tasks
 from apps.notifications.choices import OutboxChannel, OutboxStatus, WebhookEventType
 from apps.notifications.models import Obligation, OutboxMessage
 from apps.response.api.serializers import SUMMARY_FIELDS
 from apps.response.models import Incident
+from apps.response.services import incident_grant
+from apps.tenancy.access import access_for
+from apps.tenancy.context import activate
+from tests.factories import UserFactory
 from tests.notifications.receiver import WebhookReceiver
 
 ENVELOPE = {"id", "type", "created_at", "tenant", "data"}
@@ -50,10 +55,10 @@ def hooked(gdpr_tenant, make_member, api_client_for):
 
 
 def deliver_everything() -> None:
-    """Run the delivery task for every pending webhook message, as the worker does after commit."""
+    """Deliver every pending webhook message, as the worker's task does after commit."""
     pending = OutboxMessage.objects.filter(channel=OutboxChannel.WEBHOOK, status=OutboxStatus.PENDING)
     for message_id in pending.order_by("created_at").values_list("pk", flat=True):
-        tasks.outbox_deliver.apply(args=[str(message_id)]).get()
+        assert delivery.outbox_deliver(message_id=message_id).status == "delivered"
 
 
 def bodies(receiver) -> dict[str, list[dict]]:
@@ -275,3 +280,34 @@ def test_a_confidential_reporters_attachment_reaches_webhooks_without_their_iden
     received = b"".join(request.body for request in hooked.accepted).decode()
     assert str(whistleblower.pk) not in received
     assert "whistleblower" not in received
+
+
+def test_what_a_granted_outsider_does_reaches_the_incidents_department(
+    hooked, gdpr_tenant, declare, manager, api_client_for
+):
+    counsel = UserFactory(username="outside-counsel")  # no membership here: a need-to-know grant only
+    incident = declare(title="Contract dispute")
+    with transaction.atomic(), activate(access_for(manager)):
+        incident_grant(
+            actor=manager,
+            access=access_for(manager),
+            incident=Incident.unscoped.get(pk=incident["id"]),
+            user=counsel,
+            permission="change",
+        )
+    patched = api_client_for(counsel).patch(
+        f"/api/v1/incidents/{incident['id']}/", {"description": "Letter of 2 December"}, format="json"
+    )
+    assert patched.status_code == 200, patched.json()
+
+    deliver_everything()
+
+    [updated] = bodies(hooked)["incident.updated"]
+    assert_well_formed(updated)
+    assert (updated["tenant"], updated["data"]["id"], updated["data"]["actor"]) == (
+        str(gdpr_tenant.pk),
+        incident["id"],
+        str(counsel.pk),
+    )
+    assert updated["data"]["description"] == "Letter of 2 December"
+    assert updated["data"]["changed"] == ["description"]
