@@ -14,12 +14,11 @@ from apps.tenancy.access import Access
 
 # (actor=, access=, incident=, actions=) -> the id of the corrective action each action became, in order.
 CarryOver = Callable[..., list[str]]
-_carry_over: list[CarryOver] = []
+_carry_over: list[CarryOver] = []  # at most one: where carried-over actions go
 
 
 def register_carry_over(handler: CarryOver) -> CarryOver:
-    if handler not in _carry_over:
-        _carry_over.append(handler)
+    _carry_over[:] = [handler]
     return handler
 
 
