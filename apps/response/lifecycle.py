@@ -99,9 +99,9 @@ def allowed_targets(incident, access) -> list[str]:
 
 
 def require_open(incident_id, *, what: str) -> None:
-    """A closed incident's own records are frozen (its fields, response actions, manual timeline entries,
-    new evidence); obligations, custody events, exports and the review keep recording. Reads the status
-    under a row lock, so a write racing a close waits for it and is refused."""
+    """A closed incident's own records are frozen (its fields, response actions, manual timeline entries);
+    obligations, evidence with its custody, exports and the review keep recording. Reads the status under a
+    row lock, so a write racing a close waits for it and is refused."""
     status = (
         Incident.unscoped.select_for_update(no_key=True).values_list("status", flat=True).get(pk=incident_id)
     )
