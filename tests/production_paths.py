@@ -102,13 +102,13 @@ def _streamed_body(original):
 
 
 def _in_production_call(original):
-    # wraps(): a view keeps what middleware reads of it (view_class, csrf_exempt, ...).
-    @functools.wraps(original)
     def call(*args, **kwargs):
         with in_production():
             return original(*args, **kwargs)
 
-    return call
+    # A view keeps what middleware reads of it (view_class, csrf_exempt, ...). Not its __module__: Celery
+    # calls a task's __call__ only when it is defined outside celery.app.task (else it calls run()).
+    return functools.update_wrapper(call, original, assigned=("__name__", "__qualname__", "__doc__"))
 
 
 def _view_of(original):

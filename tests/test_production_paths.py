@@ -55,6 +55,7 @@ WAYS_IN = {
     "a view": lambda capture: int(_CountingView.as_view()(RequestFactory().get("/")).getvalue()),
     "a streamed body": lambda capture: _streamed_count(),
     "a Celery task": lambda capture: _counting_task(),
+    "a Celery task applied eagerly": lambda capture: _counting_task.apply().get(),
     "an on_commit callback": _on_commit_count,
     "a management command": lambda capture: int(call_command(_CountingCommand())),
 }
