@@ -18,8 +18,8 @@ from apps.response.api.serializers import (
     ResponseActionCreateSerializer,
     ResponseActionSerializer,
     TimelineEntrySerializer,
-    TransitionSerializer,
     TransitionConflictSerializer,
+    TransitionSerializer,
 )
 from apps.response.export import incident_csv_chunks
 from apps.response.models import Incident
@@ -107,9 +107,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        incident = self.get_object()
         """Move the incident along its lifecycle. 409 with the reason when the move is not allowed now; a
         close with open response actions needs `open_actions` (and `reason` to cancel them)."""
+        incident = self.get_object()
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.incident_transition(
