@@ -83,6 +83,7 @@ class Vigil:
     smtp: SmtpSink
     server: Gunicorn
     worker_log: object
+    broker_url: str
     session: requests.Session = field(default_factory=requests.Session)
 
     def token(self, user, *, tenant=None, role: str = "") -> str:
@@ -106,8 +107,10 @@ class Vigil:
         return self.request("PATCH", path, **kwargs)
 
     def run_task(self, name: str, **kwargs) -> None:
-        """Send a task by name through the broker to the worker, as beat sends the scanners."""
-        celery_app.send_task(name, kwargs=kwargs)
+        """Send a task by name through the broker to the worker, as beat sends the scanners (on a connection
+        of its own: the rest of the suite's tasks never reach this worker)."""
+        with celery_app.connection_for_write(self.broker_url) as connection:
+            celery_app.send_task(name, kwargs=kwargs, connection=connection)
 
 
 @pytest.fixture(scope="session")
@@ -150,10 +153,13 @@ def _vigil_stack(django_db_setup, django_db_blocker, _journey_broker, _smtp_sink
         **settings_env,
     )
     server = Gunicorn(env, logs / "gunicorn.log", port=port)
-    previous_broker = celery_app.conf.broker_url
-    celery_app.conf.broker_url = _journey_broker.url
-    yield Vigil(url=server.base, smtp=sink, server=server, worker_log=logs / "worker.log")
-    celery_app.conf.broker_url = previous_broker
+    yield Vigil(
+        url=server.base,
+        smtp=sink,
+        server=server,
+        worker_log=logs / "worker.log",
+        broker_url=_journey_broker.url,
+    )
     server.stop()
     worker.terminate()
     try:
