@@ -136,8 +136,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 @pytest.fixture(scope="session", autouse=True)
 def _app_runs_as_runtime_role(django_db_setup, django_db_blocker):
     from django.db import connections
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
     default = connections["default"]
+    if not default.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
+        yield  # no test of this run uses the database: pytest-django created none
+        return
     for alias in ("owner", "system"):  # one database, three roles (pytest-django renames only those in use)
         connections[alias].settings_dict["NAME"] = default.settings_dict["NAME"]
     with django_db_blocker.unblock():
