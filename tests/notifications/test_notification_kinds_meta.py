@@ -1,7 +1,7 @@
 """Every notification kind a person can choose in their preferences is produced somewhere, and a journey
 shows it delivered in-app and by e-mail (issue 13): the producers declare their kinds with
 apps.notifications.messaging.emits; the journeys (tests/journeys) carry `@notification_kind("<kind>")`,
-found here by reading their source (the journey suite's marker is registered in its own conftest)."""
+found here by reading their source (the marker is registered in pyproject.toml)."""
 
 import ast
 from pathlib import Path
@@ -11,8 +11,6 @@ import pytest
 from apps.notifications.messaging import EMITTERS
 from apps.notifications.preferences import KNOWN_KINDS
 
-# Nothing here reads the database, but the suite's session setup (tests/conftest.py) needs it to exist.
-pytestmark = pytest.mark.django_db
 JOURNEYS = Path(__file__).resolve().parent.parent / "journeys"
 
 

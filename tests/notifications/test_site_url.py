@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-# Nothing here reads the database, but the suite's session setup (tests/conftest.py) needs it to exist.
-pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_SITE_URL = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
 
