@@ -36,6 +36,8 @@ from tests.integration.conftest import _test_database_url, start_celery_worker
 from tests.integration.faults import Gunicorn, ThrowawayRedis, app_env, free_port
 from tests.notifications.receiver import WebhookReceiver
 
+# The worker's queue, named whatever another suite made the default queue of this process.
+JOURNEY_QUEUE = "celery"
 WEBHOOK_SECRET = "journey-webhook-secret-0123456789"
 
 
@@ -110,7 +112,7 @@ class Vigil:
         """Send a task by name through the broker to the worker, as beat sends the scanners (on a connection
         of its own: the rest of the suite's tasks never reach this worker)."""
         with celery_app.connection_for_write(self.broker_url) as connection:
-            celery_app.send_task(name, kwargs=kwargs, connection=connection)
+            celery_app.send_task(name, kwargs=kwargs, connection=connection, queue=JOURNEY_QUEUE)
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +148,7 @@ def _vigil_stack(django_db_setup, django_db_blocker, _journey_broker, _smtp_sink
     }
     env = app_env(database_url=_test_database_url(), redis_url=_journey_broker.url, **settings_env)
     worker = start_celery_worker(
-        "celery",
+        JOURNEY_QUEUE,
         logs / "worker.log",
         REDIS_URL=_journey_broker.url,
         CELERY_BROKER_URL=_journey_broker.url,
