@@ -242,6 +242,12 @@ class WriteView(IncidentWorkspaceView):
         except Conflict as exc:
             return self.conflict(exc, self.workspace_url())
 
+    def get_action(self, incident) -> ResponseAction:
+        try:
+            return action_list(incident=incident).get(pk=self.kwargs["action_id"])
+        except ResponseAction.DoesNotExist:
+            raise Http404 from None
+
 
 class TransitionView(WriteView):
     def post(self, request, *args, **kwargs):
@@ -286,10 +292,7 @@ class ActionCreateView(WriteView):
 class ActionStatusView(WriteView):
     def post(self, request, *args, **kwargs):
         incident = self.get_full_incident()
-        try:
-            action = action_list(incident=incident).get(pk=self.kwargs["action_id"])
-        except ResponseAction.DoesNotExist:
-            raise Http404 from None
+        action = self.get_action(incident)
         form = ActionStatusForm(request.POST)
         if form.is_valid():
             try:
@@ -306,10 +309,7 @@ class ActionAssignView(WriteView):
 
     def post(self, request, *args, **kwargs):
         incident = self.get_full_incident()
-        try:
-            action = action_list(incident=incident).get(pk=self.kwargs["action_id"])
-        except ResponseAction.DoesNotExist:
-            raise Http404 from None
+        action = self.get_action(incident)
         people = incident_assignees(access=self.access, incident=incident)
         form = ActionAssignForm(request.POST, prefix=assign_prefix(action), people=people)
         key = f"assign-{action.pk}"
