@@ -257,7 +257,13 @@ class OutboxMessage(UUIDModel):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="notif_outbox_due",
-            )
+            ),
+            # The given-up messages, counted for /readyz and the admin index without reading the delivered.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="dead"),
+                name="notif_outbox_dead",
+            ),
         ]
 
     def __str__(self) -> str:
