@@ -181,7 +181,7 @@ def _assign(course: Course, user_ids, *, actor, due_at: datetime | None = None) 
                 body=f"The course {course.name} was assigned to you.",
                 ask=f"Complete it by {due}.",
                 facts=[("Course", course.name), ("Due", due)],
-                link=f"/api/v1/training/assignments/{row.pk}/",
+                link=f"/training/#assignment-{row.pk}",
                 dedupe_key=f"training:{row.pk}:assigned",
             )
             publish(
@@ -386,7 +386,7 @@ def training_remind(*, assignment_id, now: datetime | None = None) -> str | None
             if overdue
             else f"Complete it by {when}.",
             facts=[("Course", course.name), ("Person", person), ("Due", when)],
-            link=f"/api/v1/training/assignments/{assignment.pk}/",
+            link=f"/training/#assignment-{assignment.pk}",
             dedupe_key=f"training:{assignment.pk}:{current.code}",
         )
         publish(

@@ -12,6 +12,7 @@ from apps.web.views import (
     queue,
     reports,
     reviews,
+    training,
     two_factor,
 )
 
@@ -113,6 +114,12 @@ urlpatterns = [
     path("notifications/preferences/", notifications.PreferencesView.as_view(), name="preferences"),
     path(
         "notifications/calendar/rotate/", notifications.CalendarRotateView.as_view(), name="calendar-rotate"
+    ),
+    path("training/", training.TrainingView.as_view(), name="training"),
+    path(
+        "training/<uuid:assignment_id>/complete/",
+        training.TrainingCompleteView.as_view(),
+        name="training-complete",
     ),
 ]
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.evidence.services import evidence_add
-from apps.notifications.models import Notification
+from apps.notifications.models import Course, Notification, TrainingAssignment
 from apps.reporting.services import report_create
 from apps.response.actions import action_create
 from apps.response.services import incident_declare, incident_grant, incident_update
@@ -96,6 +96,12 @@ def world(gdpr_tenant, make_member, phishing):
             subject=f"{incident.reference} was assigned to you",
             incident=incident,
         )
+        assignment = TrainingAssignment.unscoped.create(
+            tenant=gdpr_tenant,
+            course=Course.unscoped.create(tenant=gdpr_tenant, name="Spotting phishing"),
+            user=users["manager"],
+            due_at=timezone.now() + timedelta(days=14),
+        )
     from apps.notifications.models import Obligation
 
     obligations = list(Obligation.unscoped.filter(incident=incident).order_by("due_at"))
@@ -113,4 +119,5 @@ def world(gdpr_tenant, make_member, phishing):
         "corrective_action": corrective_action,
         "grant": grant,
         "notification": notification,
+        "assignment": assignment,
     }

@@ -15,6 +15,7 @@ OBJECT_KWARGS = {
     "grant_id": lambda w: w["grant"].pk,
     "corrective_action_id": lambda w: w["corrective_action"].pk,
     "notification_id": lambda w: w["notification"].pk,
+    "assignment_id": lambda w: w["assignment"].pk,
 }
 
 

@@ -26,6 +26,7 @@ TENANT_SESSION_KEY = "web_tenant"
 NAVIGATION = [
     ("web:report", _("Report"), None, "report"),
     ("web:my-reports", _("My reports"), None, "my-reports"),
+    ("web:training", _("Training"), None, "training"),
     ("web:queue", _("Queue"), Scope.REPORT_READ, "queue"),
     ("web:incidents", _("Incidents"), Scope.INCIDENT_READ, "incidents"),
     ("web:reviews", _("Reviews"), Scope.INCIDENT_READ, "reviews"),

@@ -239,7 +239,7 @@ def test_a_new_member_is_told_of_a_mandatory_course(vigil, people):
         kind="training.assigned",
         subject="Training assigned: Incident reporting awareness",
         names=["Incident reporting awareness", "Complete it by"],
-        path=f"/api/v1/training/assignments/{assignment.pk}/",
+        path=f"/training/#assignment-{assignment.pk}",
     )
 
 
@@ -254,7 +254,7 @@ def test_a_course_due_soon_is_reminded(vigil, people):
         kind="training.due_soon",
         subject="Training due ",
         names=["Incident reporting awareness", "Complete it by"],
-        path=f"/api/v1/training/assignments/{assignment.pk}/",
+        path=f"/training/#assignment-{assignment.pk}",
     )
 
 
@@ -272,5 +272,5 @@ def test_an_overdue_course_reaches_the_person_and_the_tenant_admins(vigil, peopl
             kind="training.overdue",
             subject="Training overdue: Incident reporting awareness (learner)",
             names=["Incident reporting awareness", "learner"],
-            path=f"/api/v1/training/assignments/{assignment.pk}/",
+            path=f"/training/#assignment-{assignment.pk}",
         )
