@@ -271,14 +271,15 @@ def incident_transition(
     if transition is None:
         allowed = ", ".join(t.target for t in targets_from(incident.status)) or "none"
         raise Conflict(
-            f"An incident cannot move from {incident.status} to {to} (from {incident.status}: {allowed})."
+            f"An incident cannot move from {incident.status} to {to} (from {incident.status}: {allowed}).",
+            code="transition_not_allowed",
         )
     _require(
         access.has_scope(incident.tenant_id, transition.scope), f"Your role may not move an incident to {to}."
     )
     blocked = blocker(incident, transition, note)
     if blocked:
-        raise Conflict(blocked.reason)
+        raise Conflict(blocked.reason, code="blocked", details={"fix": blocked.fix} if blocked.fix else None)
     settled = {}
     if to == IncidentStatus.CLOSED:
         settled = settle_open_actions(

@@ -56,6 +56,7 @@ def test_the_full_path_with_allowed_transitions(declare, api_client_for, handler
     blocked = _move(m, incident["id"], "closed")
     assert blocked.status_code == 409
     assert "root_cause" in blocked.json()["detail"]
+    assert (blocked.json()["code"], blocked.json()["fix"]) == ("blocked", "root_cause")
     assert m.get(f"/api/v1/incidents/{incident['id']}/").json()["allowed_transitions"] == []
     assert (
         m.patch(
@@ -134,7 +135,7 @@ def test_registered_guards_can_block_a_move(declare, api_client_for, manager):
         _move(m, incident["id"], "investigating")
         response = _move(m, incident["id"], "closed", note="false alarm")
         assert response.status_code == 409
-        assert response.json() == {"detail": "a completed review is required"}
+        assert response.json() == {"detail": "a completed review is required", "code": "blocked"}
     finally:
         lifecycle._guards.remove(needs_review)
 

@@ -28,7 +28,7 @@ def test_a_p1_or_p2_incident_does_not_close_without_a_completed_review(
     client = api_client_for(manager)
     blocked = _close(client, incident)
     assert blocked.status_code == 409
-    assert blocked.json() == {"detail": CLOSE_WITHOUT_REVIEW}
+    assert blocked.json() == {"detail": CLOSE_WITHOUT_REVIEW, "code": "blocked", "fix": "review"}
     ReviewFactory(incident=incident)  # a draft is not enough
     assert _close(client, incident).status_code == 409
     assert Incident.unscoped.get(pk=incident.pk).status == "recovered"

@@ -18,11 +18,10 @@ class ConflictError(exceptions.APIException):
 
     @classmethod
     def of(cls, conflict: Conflict) -> "ConflictError":
-        """`{"detail": ...}`, with the conflict's code and details beside it as they are (JSON values)."""
+        """`{"detail": ..., "code": ...}` (`conflict` unless the service named the state), with the conflict's
+        details beside them as they are (JSON values): every 409 carries a code clients can branch on."""
         error = cls(str(conflict))
-        if conflict.code or conflict.details:
-            code = {"code": conflict.code} if conflict.code else {}
-            error.detail = {"detail": error.detail, **code, **conflict.details}
+        error.detail = {"detail": error.detail, "code": conflict.code or cls.default_code, **conflict.details}
         return error
 
 

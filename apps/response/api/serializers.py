@@ -156,7 +156,12 @@ class TransitionConflictSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField(
-        required=False, help_text="`open_actions`: the close waits for a decision on the actions listed."
+        help_text="`transition_not_allowed`: not a move from this status; `blocked`: something must be put "
+        "right first (see `fix`); `open_actions`: the close waits for a decision on the actions listed; "
+        "`closed`: the incident is closed."
+    )
+    fix = serializers.CharField(
+        required=False, help_text="Where a `blocked` move is put right, e.g. `root_cause` or `review`."
     )
     open_actions = OpenActionSerializer(many=True, required=False)
 
