@@ -17,8 +17,9 @@ from apps.response.models import Incident, TimelineEntry
 from apps.tenancy.access import Access
 from apps.tenancy.roles import Scope
 
-# Reads are on the audit trail; they are not events in the incident's story.
-NOT_ON_TIMELINE = {"incident.accessed_via_grant", "timeline.entry_added"}
+# Reads are on the audit trail; they are not events in the incident's story. `incident.flags_changed` is
+# the part of an `incident.updated` that moves the clocks (for the obligations): the update says it already.
+NOT_ON_TIMELINE = {"incident.accessed_via_grant", "timeline.entry_added", "incident.flags_changed"}
 # Records whose str() is their name (named, not imported: evidence and reviews sit above this app).
 NAMED_BY_STR = {"response.responseaction", "reviews.correctiveaction", "evidence.evidence"}
 
@@ -38,6 +39,7 @@ PHRASES = {
     "incident.granted": _("Access granted"),
     "incident.grant_revoked": _("Access revoked"),
     "evidence.integrity_failed": _("Evidence failed its integrity check"),
+    "evidence.linked": _("Evidence joined from its report"),
     "obligation.created": _("Notification obligation opened"),
     "obligation.collected": _("Notification obligation: counted in the annual notice"),
     "review.created": _("Review started"),
@@ -80,10 +82,14 @@ def _object_name(data: Mapping) -> str:
     return str(data.get("step") or data.get("notice") or "")
 
 
+# Changes that the entry's place says already: on an incident's own timeline, which incident.
+IMPLIED_FIELDS = {"incident_id"}
+
+
 def _details(what: str, data: Mapping) -> str:
     changes, people = data.get("changes") or {}, data.get("people") or {}
     parts = []
-    for field in sorted(changes):
+    for field in sorted(set(changes) - IMPLIED_FIELDS):
         name = str(FIELD_NAMES.get(field) or _humanize(field).lower())
         pair = changes[field]
         valued = field in VALUED_FIELDS and isinstance(pair, list) and len(pair) == 2
