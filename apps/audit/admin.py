@@ -8,11 +8,19 @@ from apps.tenancy.roles import Scope
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
-    list_display = ["at", "tenant", "actor_repr", "verb", "target_repr", "channel", "ip"]
+    list_display = ["at", "tenant", "actor", "verb", "target", "channel", "ip"]
     list_filter = ["channel"]
     search_fields = ["verb", "target_repr", "actor_repr", "target_id"]
     list_select_related = ["tenant"]
     date_hierarchy = None
+
+    @admin.display(description="actor", ordering="actor_repr")
+    def actor(self, entry: AuditEntry) -> str:
+        return entry.actor_repr
+
+    @admin.display(description="target", ordering="target_repr")
+    def target(self, entry: AuditEntry) -> str:
+        return entry.target_repr
 
     def get_queryset(self, request):
         return audit_entry_list(access=request.access)

@@ -160,6 +160,13 @@ class TenantAwareModelAdmin(ScopedRelationsMixin, admin.ModelAdmin):
 class ReadOnlyModelAdmin(TenantAwareModelAdmin):
     write_scope = None
 
+    def changelist_view(self, request, extra_context=None):
+        # Django titles a list its viewer may not change "Select … to view"; a record reads as its name.
+        title = str(self.model._meta.verbose_name_plural)
+        return super().changelist_view(
+            request, {"title": title[:1].upper() + title[1:], **(extra_context or {})}
+        )
+
     def has_add_permission(self, request) -> bool:
         return False
 

@@ -25,3 +25,14 @@ def test_the_admin_index_names_the_audit_trail_right(superuser, verified_client_
 
     assert "Audit entries" in index
     assert "entrys" not in index.lower()
+
+
+def test_a_read_only_list_is_titled_by_its_records_and_names_its_columns(
+    make_member, tenant, declare, verified_client_for
+):
+    auditor = make_member("auditor", tenant)
+    declare()
+    page = verified_client_for(auditor).get("/admin/audit/auditentry/").content.decode()
+    assert "<h1>Audit entries</h1>" in page
+    assert "to view" not in page
+    assert "repr" not in page.lower()
