@@ -489,6 +489,25 @@ def _validate_submission(*, submitted_at, now, recipient: str, reference: str, s
         raise ValidationError(errors)
 
 
+def obligation_submission_errors(
+    *, obligation: Obligation, submitted_at=None, recipient: str = "", reference: str = "", summary: str = ""
+) -> dict[str, list[str]]:
+    """What obligation_submit would refuse in these fields, without recording anything: for a form that
+    shows every problem at once (its own and the record's)."""
+    now = timezone.now()
+    try:
+        _validate_submission(
+            submitted_at=submitted_at or now,
+            now=now,
+            recipient=recipient.strip() or obligation.recipient,
+            reference=reference,
+            summary=summary,
+        )
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 @transaction.atomic
 def obligation_submit(
     *,

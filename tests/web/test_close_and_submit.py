@@ -42,7 +42,9 @@ def test_the_submission_form_asks_for_confirmation_and_names_the_recipient(world
 def test_an_empty_submission_is_refused_on_its_form(world, submit):
     response = submit()
     assert response.status_code == 400
+    # Every problem at once: the confirmation and what the record must say.
     assert b"Tick to confirm that the notice was sent as stated." in response.content
+    assert b"Give the recipient&#x27;s reference or a summary of what was sent." in response.content
     confirmed_but_empty = submit(confirm="on")
     assert confirmed_but_empty.status_code == 400
     assert (

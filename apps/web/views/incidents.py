@@ -23,7 +23,7 @@ from apps.evidence.services import custody_record, evidence_add
 from apps.notifications.choices import ObligationStatus
 from apps.notifications.models import Obligation
 from apps.notifications.selectors import obligation_list, obligation_of_incident
-from apps.notifications.services import obligation_submit
+from apps.notifications.services import obligation_submission_errors, obligation_submit
 from apps.reporting.selectors import report_list
 from apps.response.actions import action_create, action_update
 from apps.response.choices import ActionStatus, IncidentStatus, Severity, TimelineKind
@@ -454,6 +454,11 @@ class SubmissionView(WriteView):
         form = SubmissionForm(request.POST, prefix=f"o{obligation.pk.hex[:8]}")
         key = f"submit-{obligation.pk}"
         if not form.is_valid():
+            # Every problem at once: the record's (the service's rule) beside the form's own.
+            given = {name: value for name, value in form.cleaned_data.items() if name != "confirm"}
+            for name, errors in obligation_submission_errors(obligation=obligation, **given).items():
+                if name not in form.errors:
+                    form.add_error(name if name in form.fields else None, errors)
             return self.rerender(key, form)
         fields = {name: value for name, value in form.cleaned_data.items() if name != "confirm"}
         try:
