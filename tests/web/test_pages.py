@@ -92,3 +92,8 @@ def test_tenant_filter_narrows_the_lists(world, make_member, other_tenant, clien
     assert world["incident"].reference not in client.get("/incidents/").content.decode()
     client.post("/tenant/", {"tenant": "", "next": "/incidents/"})
     assert world["incident"].reference in client.get("/incidents/").content.decode()
+
+
+def test_the_incident_page_names_impact_and_urgency_in_words(world, client_for):
+    page = client_for(world["users"]["manager"]).get(f"/incidents/{world['incident'].pk}/").content.decode()
+    assert "<dd>High × High</dd>" in page
