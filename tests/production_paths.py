@@ -11,7 +11,9 @@ while the response streamed, after the request's context had closed. So:
   context the database shows nothing, exactly as in production;
 - `QueryGuard` fails a test when the app's code, entered in one of those ways, queries the database under
   the widening anyway (an entry point these wrappers missed). It recognises the entry by the library
-  frames on the stack (`ENTRY_FRAMES`), not by the wrappers, so it checks them.
+  frames on the stack (`ENTRY_FRAMES`), not by the wrappers, so it checks them. A streamed body leaves no
+  such frame (its generator runs under whoever reads it), so every StreamingHttpResponse's body is wrapped
+  where it is set, whichever way the response was made.
 """
 
 from __future__ import annotations
@@ -171,7 +173,6 @@ ENTRY_FRAMES: frozenset[tuple[str, str]] = frozenset(
         ("django/core/handlers/base.py", "_get_response"),
         ("django/views/generic/base.py", "view"),  # a view called directly (RequestFactory)
         ("rest_framework/views.py", "dispatch"),
-        ("django/http/response.py", "__iter__"),  # a response body read by a server
         ("celery/app/task.py", "__call__"),  # a task run in this process
         ("celery/app/trace.py", "trace_task"),
         ("django/db/backends/base/base.py", "run_and_clear_commit_hooks"),  # on_commit callbacks
