@@ -13,7 +13,6 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +20,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apps.notifications import ical, selectors
 from apps.notifications.choices import ObligationStatus
+from apps.notifications.emails import absolute_url
 from apps.notifications.models import CalendarFeed, TrainingAssignment
+from apps.notifications.wording import obligation_link, obligation_name
 from apps.tenancy.access import access_for
 from apps.tenancy.context import activate
 
@@ -75,13 +76,6 @@ def calendar_feed_resolve(token: str):
     return feed.user
 
 
-def _link(obligation) -> str:
-    """The incident's obligations in the web app, absolute (SITE_URL); an annual one: the dashboard."""
-    if obligation.incident_id is None:
-        return settings.SITE_URL + reverse("web:dashboard")
-    return settings.SITE_URL + reverse("web:incident", args=[obligation.incident_id]) + "#obligations"
-
-
 def _tenant_time(moment: datetime, tenant) -> str:
     return f"{moment.astimezone(ZoneInfo(tenant.time_zone or 'UTC')):%Y-%m-%d %H:%M %Z}"
 
@@ -91,9 +85,9 @@ def _obligation_event(obligation, *, now: datetime) -> ical.Event:
     reader of the incident may see), with whom to send it to, the legal basis, the due time in the
     department's zone and the page; reminders 24 h and 1 h before it is due, those still ahead."""
     step, incident = obligation.step, obligation.incident
-    what = f"{step.name or obligation.notice} ({obligation.regime.upper()})"
+    what = obligation_name(obligation)
     whose = f"{incident.reference} {incident.title}" if incident else f"annual log {obligation.period_year}"
-    url = _link(obligation)
+    url = absolute_url(obligation_link(obligation))  # an annual one: the dashboard
     lines = [
         f"{what}: step {step.code} of {step.regime.name}",
         f"Incident {whose}" if incident else whose.capitalize(),
