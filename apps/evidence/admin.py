@@ -12,10 +12,6 @@ class CustodyInline(ReadOnlyInline):
     def get_queryset(self, request):
         return CustodyEvent.objects.order_by("at", "recorded_at")
 
-    @admin.display(description="by")
-    def by(self, event: CustodyEvent) -> str:
-        return event.actor_repr
-
 
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyModelAdmin):

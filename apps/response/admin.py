@@ -54,10 +54,6 @@ class TimelineInline(ReadOnlyInline):
     def get_queryset(self, request):
         return TimelineEntry.unscoped.order_by("at", "recorded_at")
 
-    @admin.display(description="by")
-    def by(self, entry: TimelineEntry) -> str:
-        return entry.actor_repr
-
 
 class ResponseActionInline(ReadOnlyInline):
     model = ResponseAction

@@ -201,6 +201,11 @@ class ReadOnlyInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
+    @admin.display(description="by")
+    def by(self, row) -> str:
+        """Who recorded a row that names its actor (`actor_repr`): list "by" among the fields."""
+        return row.actor_repr
+
     def has_view_permission(self, request, obj=None) -> bool:
         return may_use_admin(request.access)
 
