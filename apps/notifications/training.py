@@ -30,7 +30,7 @@ from apps.notifications.choices import NotificationKind
 from apps.notifications.messaging import emits, notify
 from apps.notifications.models import Course, TrainingAssignment
 from apps.notifications.reminders import OVERDUE, Point, parse_points
-from apps.notifications.wording import tenant_time
+from apps.notifications.wording import tenant_time, training_link
 from apps.tenancy.access import Access
 from apps.tenancy.context import SYSTEM_DATABASE, current_context
 from apps.tenancy.models import Membership, Tenant
@@ -181,7 +181,7 @@ def _assign(course: Course, user_ids, *, actor, due_at: datetime | None = None) 
                 body=f"The course {course.name} was assigned to you.",
                 ask=f"Complete it by {due}.",
                 facts=[("Course", course.name), ("Due", due)],
-                link=f"/training/#assignment-{row.pk}",
+                link=training_link(row.pk),
                 dedupe_key=f"training:{row.pk}:assigned",
             )
             publish(
@@ -386,7 +386,7 @@ def training_remind(*, assignment_id, now: datetime | None = None) -> str | None
             if overdue
             else f"Complete it by {when}.",
             facts=[("Course", course.name), ("Person", person), ("Due", when)],
-            link=f"/training/#assignment-{assignment.pk}",
+            link=training_link(assignment.pk),
             dedupe_key=f"training:{assignment.pk}:{current.code}",
         )
         publish(

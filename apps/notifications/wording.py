@@ -48,3 +48,8 @@ def obligation_link(obligation, incident_id=None) -> str:
     the dashboard's deadlines."""
     incident_id = obligation.incident_id or incident_id
     return incident_link(incident_id, "obligations") if incident_id else reverse("web:dashboard")
+
+
+def training_link(assignment_id) -> str:
+    """The person's training page, at the assignment."""
+    return reverse("web:training") + f"#assignment-{assignment_id}"
