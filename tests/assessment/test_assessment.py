@@ -13,6 +13,7 @@ from apps.catalog.models import Category
 from apps.core import events
 from apps.reporting.models import Report
 from apps.response.models import Incident, TimelineEntry
+from tests.assessment.helpers import failing_subscriber, record_incident_assessment
 from tests.factories import IncidentFactory, TenantFactory
 
 REPORT_ID_ABSENT = "00000000-0000-0000-0000-000000000000"
@@ -424,25 +425,10 @@ def test_the_history_costs_the_same_for_1_or_10_decisions(decide, report, api_cl
 
 def test_the_service_is_one_transaction_whoever_calls_it(report, handler, phishing, in_tenant):
     """Not only the API's request transaction: a direct caller (web view, task) gets the same guarantee."""
-    from apps.assessment.services import assessment_record
-    from apps.tenancy.access import access_for
-
-    def explode(event):
-        raise RuntimeError("subscriber failed")
-
-    events.subscribe("report.triaged")(explode)
-    try:
-        with in_tenant(handler), pytest.raises(RuntimeError):
-            assessment_record(
-                actor=handler,
-                access=access_for(handler),
-                report=Report.unscoped.get(pk=report["id"]),
-                decision="incident",
-                rationale="Credentials were entered",
-                category=phishing,
-                impact="high",
-                urgency="high",
-            )
-    finally:
-        events._subscribers.remove(("report.triaged", explode))
+    with (
+        failing_subscriber("report.triaged"),
+        in_tenant(handler),
+        pytest.raises(RuntimeError, match="subscriber failed"),
+    ):
+        record_incident_assessment(handler, report["id"], phishing)
     _nothing_written(report)

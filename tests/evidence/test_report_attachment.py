@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditEntry
 from apps.evidence.models import Evidence
+from tests.assessment.helpers import failing_subscriber, record_incident_assessment
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,30 +218,13 @@ def test_an_assessment_that_fails_later_leaves_the_attachment_where_it_was(
     attached, handler, phishing, in_tenant, api_client_for
 ):
     """The move is part of the assessment's transaction: a failure after it undoes it too."""
-    from apps.assessment.services import assessment_record
-    from apps.core import events
-    from apps.reporting.models import Report
-    from apps.tenancy.access import access_for
-
-    def explode(event):
-        raise RuntimeError("a later subscriber failed")
-
     report, evidence = attached()
-    events.subscribe("report.triaged")(explode)
-    try:
-        with in_tenant(handler), pytest.raises(RuntimeError):
-            assessment_record(
-                actor=handler,
-                access=access_for(handler),
-                report=Report.unscoped.get(pk=report["id"]),
-                decision="incident",
-                rationale="Credentials were entered",
-                category=phishing,
-                impact="high",
-                urgency="high",
-            )
-    finally:
-        events._subscribers.remove(("report.triaged", explode))
+    with (
+        failing_subscriber("report.triaged"),
+        in_tenant(handler),
+        pytest.raises(RuntimeError, match="subscriber failed"),
+    ):
+        record_incident_assessment(handler, report["id"], phishing)
     assert Evidence.unscoped.get(pk=evidence["id"]).incident_id is None
     assert [entry["action"] for entry in _custody(api_client_for(handler), evidence["id"])] == ["collected"]
     assert not AuditEntry.unscoped.filter(verb="evidence.linked").exists()
