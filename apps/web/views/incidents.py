@@ -91,6 +91,10 @@ def assign_prefix(action: ResponseAction) -> str:
     return f"a{action.pk.hex[:8]}"
 
 
+def submission_prefix(obligation: Obligation) -> str:
+    return f"o{obligation.pk.hex[:8]}"
+
+
 def _local(value):
     return timezone.localtime(value) if value else None
 
@@ -172,7 +176,7 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
         context["evidence_form"] = self.bound_forms.get("evidence") or EvidenceForm()
         context["submission_forms"] = {
             str(o.pk): self.bound_forms.get(f"submit-{o.pk}")
-            or SubmissionForm(prefix=f"o{o.pk.hex[:8]}", initial={"recipient": o.recipient})
+            or SubmissionForm(prefix=submission_prefix(o), initial={"recipient": o.recipient})
             for o in obligations
             if o.status == ObligationStatus.PENDING
         }
@@ -451,18 +455,18 @@ class SubmissionView(WriteView):
             )
         except Obligation.DoesNotExist:
             raise Http404 from None
-        form = SubmissionForm(request.POST, prefix=f"o{obligation.pk.hex[:8]}")
+        form = SubmissionForm(request.POST, prefix=submission_prefix(obligation))
         key = f"submit-{obligation.pk}"
-        if not form.is_valid():
+        valid = form.is_valid()
+        given = {name: value for name, value in form.cleaned_data.items() if name != "confirm"}
+        if not valid:
             # Every problem at once: the record's (the service's rule) beside the form's own.
-            given = {name: value for name, value in form.cleaned_data.items() if name != "confirm"}
             for name, errors in obligation_submission_errors(obligation=obligation, **given).items():
                 if name not in form.errors:
                     form.add_error(name if name in form.fields else None, errors)
             return self.rerender(key, form)
-        fields = {name: value for name, value in form.cleaned_data.items() if name != "confirm"}
         try:
-            obligation_submit(actor=request.user, access=self.access, obligation=obligation, **fields)
+            obligation_submit(actor=request.user, access=self.access, obligation=obligation, **given)
         except ValidationError as exc:
             apply_service_errors(form, exc)
             return self.rerender(key, form)
