@@ -105,5 +105,10 @@ def require_open(incident_id, *, what: str) -> None:
     status = (
         Incident.unscoped.select_for_update(no_key=True).values_list("status", flat=True).get(pk=incident_id)
     )
+    refuse_if_closed(status, what=what)
+
+
+def refuse_if_closed(status: str, *, what: str) -> None:
+    """require_open's refusal, for a caller that already holds the incident's row lock."""
     if status == S.CLOSED:
         raise Conflict(f"This incident is closed: {what}. Reopen it first.", code="closed")

@@ -11,7 +11,7 @@ from apps.core.events import diff, publish, snapshot
 from apps.core.validation import validate
 from apps.response.choices import GrantPermission, IncidentStatus, OpenActionsDecision
 from apps.response.close import settle_open_actions
-from apps.response.lifecycle import blocker, require_open, targets_from, transition_for
+from apps.response.lifecycle import blocker, refuse_if_closed, targets_from, transition_for
 from apps.response.models import Incident, IncidentTeamMember, IncidentUserObjectPermission
 from apps.response.selectors import GRANT_CODENAMES
 from apps.tenancy.access import Access
@@ -180,8 +180,8 @@ def incident_update(
     own fields are frozen. Adding or removing a regime is the notifiability decision (A.5.25): it needs a
     `rationale`, which is recorded with the change."""
     _may_edit(access, incident, set(fields), granted_change=granted_change)
-    require_open(incident.pk, what="its fields are frozen")
     incident = _lock(incident.pk)
+    refuse_if_closed(incident.status, what="its fields are frozen")
     before = snapshot(incident, INCIDENT_FIELDS)
     team = fields.pop("team", None)
     if "regimes" in fields:
