@@ -212,14 +212,23 @@ def test_an_overdue_deadline_reaches_the_executives(vigil, people):
     )
 
 
+COURSE = "Incident reporting awareness"
+
+
 def mandatory_course(vigil, people, **fields) -> None:
     body = {
         "tenant": str(people["tenant"].pk),
-        "name": "Incident reporting awareness",
+        "name": COURSE,
         "mandatory": True,
         **fields,
     }
     call(vigil, "POST", "/api/v1/training/courses/", people["admin"], json=body)
+
+
+def assert_told_of_the_course(vigil, person, assignment, *, kind: str, subject: str, also: str) -> None:
+    """`person` received the `kind` notification about the learner's assignment to the course."""
+    path = f"/training/#assignment-{assignment.pk}"
+    assert_delivered(vigil, person, kind=kind, subject=subject, names=[COURSE, also], path=path)
 
 
 def new_member(vigil, people):
@@ -233,13 +242,13 @@ def new_member(vigil, people):
 def test_a_new_member_is_told_of_a_mandatory_course(vigil, people):
     mandatory_course(vigil, people)
     learner, assignment = new_member(vigil, people)
-    assert_delivered(
+    assert_told_of_the_course(
         vigil,
         learner,
+        assignment,
         kind="training.assigned",
-        subject="Training assigned: Incident reporting awareness",
-        names=["Incident reporting awareness", "Complete it by"],
-        path=f"/training/#assignment-{assignment.pk}",
+        subject=f"Training assigned: {COURSE}",
+        also="Complete it by",
     )
 
 
@@ -248,13 +257,8 @@ def test_a_course_due_soon_is_reminded(vigil, people):
     mandatory_course(vigil, people, due_within_days=2)  # the 3-day point has passed at once
     learner, assignment = new_member(vigil, people)
     vigil.run_task(SCAN_TRAINING)
-    assert_delivered(
-        vigil,
-        learner,
-        kind="training.due_soon",
-        subject="Training due ",
-        names=["Incident reporting awareness", "Complete it by"],
-        path=f"/training/#assignment-{assignment.pk}",
+    assert_told_of_the_course(
+        vigil, learner, assignment, kind="training.due_soon", subject="Training due ", also="Complete it by"
     )
 
 
@@ -266,11 +270,11 @@ def test_an_overdue_course_reaches_the_person_and_the_tenant_admins(vigil, peopl
     TrainingAssignment.unscoped.filter(pk=assignment.pk).update(due_at=past, next_reminder_at=past)
     vigil.run_task(SCAN_TRAINING)
     for person in (learner, people["admin"]):
-        assert_delivered(
+        assert_told_of_the_course(
             vigil,
             person,
+            assignment,
             kind="training.overdue",
-            subject="Training overdue: Incident reporting awareness (learner)",
-            names=["Incident reporting awareness", "learner"],
-            path=f"/training/#assignment-{assignment.pk}",
+            subject=f"Training overdue: {COURSE} (learner)",
+            also="learner",
         )
