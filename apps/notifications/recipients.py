@@ -60,6 +60,14 @@ def obligation_readers(*, obligation_id, people: Iterable, actor_id=None) -> lis
     ]
 
 
+def notice_people(obligation, roles: set[str], *, actor_id=None) -> list:
+    """The obligation's incident owner (none for an annual one) and the tenant's people of `roles`, those
+    of them who see the obligation (obligation_readers)."""
+    owner = obligation.incident.owner if obligation.incident is not None else None
+    people = [owner, *tenant_people(obligation.tenant, roles)]
+    return obligation_readers(obligation_id=obligation.pk, people=people, actor_id=actor_id)
+
+
 def _ask_each(people: Iterable, *, actor_id, question: Callable[[Access], object]) -> list[tuple]:
     """(person, answer) for each distinct active person but the actor whose `question`, asked inside their
     own tenant context (what they would see signed in), has an answer other than None."""

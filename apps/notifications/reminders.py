@@ -32,7 +32,7 @@ from apps.core.events import publish
 from apps.notifications.choices import NotificationKind, ObligationStatus
 from apps.notifications.messaging import emits, notify
 from apps.notifications.models import Obligation, ReminderSent
-from apps.notifications.recipients import obligation_readers, tenant_people
+from apps.notifications.recipients import notice_people
 from apps.notifications.wording import (
     incident_facts,
     obligation_link,
@@ -175,9 +175,7 @@ def _recipients(obligation: Obligation, *, overdue: bool) -> list:
     """The incident owner and the tenant's managers (overdue: its executives too) who see the obligation
     (an annual obligation: the managers and executives)."""
     roles = {RoleId.MANAGER, RoleId.EXECUTIVE} if overdue else {RoleId.MANAGER}
-    owner = obligation.incident.owner if obligation.incident is not None else None
-    people = [owner, *tenant_people(obligation.tenant, roles)]
-    return obligation_readers(obligation_id=obligation.pk, people=people)
+    return notice_people(obligation, roles)
 
 
 def _message(obligation: Obligation, point: str) -> dict:

@@ -11,7 +11,7 @@ from apps.core.events import DomainEvent
 from apps.notifications.choices import NotificationKind
 from apps.notifications.messaging import emits, notify
 from apps.notifications.models import Obligation
-from apps.notifications.recipients import incident_readers, obligation_readers, tenant_people
+from apps.notifications.recipients import incident_readers, notice_people, tenant_people
 from apps.notifications.services import obligations_sync
 from apps.notifications.wording import (
     incident_facts,
@@ -193,10 +193,9 @@ def _tell_notice_people(event: DomainEvent, obligation: Obligation, *, facts: li
     """The people who answer for the tenant's notices, and the incident's owner, who see the obligation
     (an annual one: named by the incident that opened or joined it)."""
     incident = obligation.incident or Incident.unscoped.filter(pk=event.incident_id).first()
-    people = [getattr(obligation.incident, "owner", None), *tenant_people(obligation.tenant, NOTICE_ROLES)]
     notify(
         tenant_id=obligation.tenant_id,
-        users=obligation_readers(obligation_id=obligation.pk, people=people, actor_id=event.actor_id),
+        users=notice_people(obligation, NOTICE_ROLES, actor_id=event.actor_id),
         facts=[
             *(incident_facts(incident) if incident else []),
             ("Notice", obligation_name(obligation)),
