@@ -33,11 +33,13 @@ def urls(declare, manager, api_client_for):
         format="json",
     )
     assert patched.status_code == 200, patched.json()
-    evidence = client.post(
+    uploaded = client.post(
         "/api/v1/evidence/",
         {"incident": incident["id"], "file": SimpleUploadedFile("mail.log", b"log lines")},
         format="multipart",
-    ).json()
+    )
+    assert uploaded.status_code == 201, uploaded.json()
+    evidence = uploaded.json()
     obligation = client.get("/api/v1/obligations/", {"incident": incident["id"]}).json()["results"][0]
     submitted = client.post(
         f"/api/v1/obligations/{obligation['id']}/submit/",
