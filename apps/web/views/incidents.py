@@ -220,13 +220,19 @@ class IncidentWorkspaceView(IncidentMixin, TemplateView):
     def add_action_forms(self, incident: Incident, context: dict) -> None:
         """The new-action form and each action's assignment form, offering the people who see the incident."""
         people = incident_assignees(access=self.access, incident=incident)
-        context["action_form"] = self.bound_forms.get("action") or ActionForm(people=people)
+        action_form = self.bound_forms.get("action") or ActionForm(people=people)
+        # The people are read once for every form's list (each field would query them as it renders);
+        # a posted choice is still checked against the queryset.
+        choices = list(action_form.fields["assignee"].choices)
+        action_form.fields["assignee"].choices = choices
+        context["action_form"] = action_form
         for action in context["actions"]:
             action.assign_form = self.bound_forms.get(f"assign-{action.pk}") or ActionAssignForm(
                 prefix=assign_prefix(action),
                 people=people,
                 initial={"assignee": action.assignee_id, "due_at": _local(action.due_at)},
             )
+            action.assign_form.fields["assignee"].choices = choices
 
     def rerender(self, key: str, form):
         """The workspace again, with this form's errors in place (400)."""
