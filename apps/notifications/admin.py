@@ -131,9 +131,9 @@ class DeliveryFilter(admin.SimpleListFilter):
     title = "delivery"
     parameter_name = "delivery"
     CONDITIONS = {
-        "problem": Q(status=OutboxStatus.DEAD) | Q(status=OutboxStatus.PENDING, attempts__gt=0),
-        "failing": Q(status=OutboxStatus.PENDING, attempts__gt=0),
-        "dead": Q(status=OutboxStatus.DEAD),
+        "problem": selectors.OUTBOX_DEAD | selectors.OUTBOX_FAILING,
+        "failing": selectors.OUTBOX_FAILING,
+        "dead": selectors.OUTBOX_DEAD,
         "waiting": Q(status=OutboxStatus.PENDING, attempts=0),
         "delivered": Q(status=OutboxStatus.DELIVERED),
     }

@@ -64,6 +64,12 @@ def authority_list(*, access: Access) -> QuerySet[Authority]:
     return Authority.objects.filter(tenant_id__in=readable)
 
 
+# Outbox messages whose last attempt failed and that wait for a retry, and those given up (the admin's
+# delivery filter uses the same conditions).
+OUTBOX_FAILING = Q(status=OutboxStatus.PENDING, attempts__gt=0)
+OUTBOX_DEAD = Q(status=OutboxStatus.DEAD)
+
+
 def outbox_health() -> dict:
     """Outbound delivery at a glance, for /readyz's details and the admin index: messages past their
     retry time by more than a relay lease (nobody is delivering), messages whose last attempt failed and
@@ -79,16 +85,15 @@ def outbox_health() -> dict:
 
 def _outbox_health() -> dict:
     late = timezone.now() - timedelta(seconds=settings.OUTBOX_RELAY_LEASE_SECONDS)
-    failing = Q(status=OutboxStatus.PENDING, attempts__gt=0)
     # Pending and given-up messages only (two partial indexes), never the delivered bulk of the outbox.
     waiting = OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.DEAD])
     counts = waiting.aggregate(
         overdue=Count("pk", filter=Q(status=OutboxStatus.PENDING, next_attempt_at__lt=late)),
-        failing=Count("pk", filter=failing),
-        dead=Count("pk", filter=Q(status=OutboxStatus.DEAD)),
+        failing=Count("pk", filter=OUTBOX_FAILING),
+        dead=Count("pk", filter=OUTBOX_DEAD),
     )
     last_error = (
-        OutboxMessage.objects.filter(failing | Q(status=OutboxStatus.DEAD))
+        OutboxMessage.objects.filter(OUTBOX_FAILING | OUTBOX_DEAD)
         .exclude(last_error="")
         .order_by("-next_attempt_at")
         .values_list("last_error", flat=True)
