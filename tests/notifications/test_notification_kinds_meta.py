@@ -40,6 +40,11 @@ def test_every_kind_people_can_choose_is_produced_and_has_a_journey(kind):
     assert journeys_by_kind().get(kind), f"{kind}: no journey in tests/journeys shows it delivered"
 
 
+def test_the_kinds_are_found():
+    # Guards the parametrisation above: an empty KNOWN_KINDS would make it skip silently.
+    assert {"incident.assigned", "obligation.overdue", "training.assigned"} <= set(KNOWN_KINDS)
+
+
 def test_nothing_is_produced_or_journeyed_that_people_cannot_choose():
     assert set(EMITTERS) <= set(KNOWN_KINDS)
     assert set(journeys_by_kind()) <= set(KNOWN_KINDS)
