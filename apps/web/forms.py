@@ -216,10 +216,18 @@ class CustodyForm(forms.Form):
         "returned": ("to_holder", "purpose", "location", "at"),
     }
     TO_HOLDER_LABELS = {"released": _("Released to"), "returned": _("Returned to")}
+    # The form's title and its button.
+    LABELS = {
+        "transferred": (_("Transfer"), _("Record the transfer")),
+        "sealed": (_("Seal"), _("Record the seal")),
+        "released": (_("Release"), _("Record the release")),
+        "returned": (_("Return"), _("Record the return")),
+    }
 
     def __init__(self, *args, action: str, **kwargs):
         super().__init__(*args, prefix=action, **kwargs)
         self.action = action
+        self.title, self.submit_label = self.LABELS[action]
         for name in set(self.fields) - set(self.FIELDS[action]):
             del self.fields[name]
         if action in self.TO_HOLDER_LABELS:
