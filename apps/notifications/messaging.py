@@ -72,8 +72,8 @@ def emits(*kinds: str) -> Callable[[Callable], Callable]:
     """Declare that the decorated function tells people notifications of `kinds` (through notify())."""
 
     def register(function: Callable) -> Callable:
+        name = f"{function.__module__}.{function.__qualname__}"
         for kind in kinds:
-            name = f"{function.__module__}.{function.__qualname__}"
             if name not in EMITTERS.setdefault(kind, []):
                 EMITTERS[kind].append(name)
         return function

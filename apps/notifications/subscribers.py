@@ -192,7 +192,9 @@ def _obligation(event: DomainEvent) -> Obligation:
 def _tell_notice_people(event: DomainEvent, obligation: Obligation, *, facts: list, **message) -> None:
     """The people who answer for the tenant's notices, and the incident's owner, who see the obligation
     (an annual one: named by the incident that opened or joined it)."""
-    incident = obligation.incident or Incident.unscoped.filter(pk=event.incident_id).first()
+    incident = obligation.incident
+    if incident is None and event.incident_id is not None:
+        incident = Incident.unscoped.filter(pk=event.incident_id).first()
     notify(
         tenant_id=obligation.tenant_id,
         users=notice_people(obligation, NOTICE_ROLES, actor_id=event.actor_id),
@@ -218,8 +220,8 @@ def tell_obligation_opened(event: DomainEvent) -> None:
         when = f", due {due}."
         ask = (
             f"Prepare the notice to {recipient} and submit it before {due}, or waive it with a rationale if "
+            "it does not apply."
         )
-        ask += "it does not apply."
     else:
         due, when = "not yet: its clock has not started", "; its clock has not started yet."
         ask = "Enter the time its clock runs from on the obligation, then submit the notice in time."
