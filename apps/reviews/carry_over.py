@@ -4,7 +4,7 @@ Registered on response's close in ReviewsConfig.ready(), as the close guard is."
 
 from apps.response.models import Incident, ResponseAction
 from apps.reviews.models import Review
-from apps.reviews.services import corrective_action_create, may_own_actions, review_create
+from apps.reviews.services import corrective_action_create, owners_among, review_create
 from apps.tenancy.access import Access
 
 
@@ -14,13 +14,12 @@ def carry_over_to_review(
     review = Review.unscoped.filter(incident_id=incident.pk).first() or review_create(
         actor=actor, access=access, incident=incident
     )
+    # An assignee who may not own a corrective action leaves it unowned (one lookup for all of them).
+    assignees = {action.assignee_id for action in actions if action.assignee_id}
+    owners = owners_among(assignees, incident.tenant_id)
     created = []
     for action in actions:
-        owner = (
-            action.assignee
-            if action.assignee and may_own_actions(action.assignee, incident.tenant_id)
-            else None
-        )
+        owner = action.assignee if action.assignee_id in owners else None
         description = (
             f"Carried over from the response action “{action.title}” when {incident.reference} closed."
         )

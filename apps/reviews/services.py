@@ -136,11 +136,19 @@ def review_complete(*, actor, access: Access, review: Review) -> Review:
     return review
 
 
-def may_own_actions(user, tenant_id) -> bool:
-    """An action's owner is a member of the incident's tenant (a membership of an ancestor covers it)."""
+def owners_among(user_ids, tenant_id) -> set:
+    """Those of `user_ids` who may own an action: members of the incident's tenant (a membership of an
+    ancestor covers it). Two queries however many people are asked about."""
+    if not user_ids:
+        return set()
     path = Tenant.objects.filter(pk=tenant_id).values_list("path", flat=True).first() or ""
     covering = [part for part in path.split("/") if part]
-    return Membership.unscoped.filter(user_id=user.pk, tenant_id__in=covering).exists()
+    members = Membership.unscoped.filter(user_id__in=user_ids, tenant_id__in=covering)
+    return set(members.values_list("user_id", flat=True))
+
+
+def may_own_actions(user, tenant_id) -> bool:
+    return user.pk in owners_among([user.pk], tenant_id)
 
 
 def _validate_owner(owner, tenant_id) -> None:
