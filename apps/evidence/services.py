@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -259,11 +260,13 @@ def report_evidence_join_incident(
     transaction (its service checked the assessor's right). Bytes, hash and custody log stay as they were;
     an item already in an incident stays there. `reason`: the decision and assessment, for the record."""
     items = list(Evidence.objects.select_for_update().filter(report=report, incident__isnull=True))
+    # Recorded on the audit trail outside this incident's rows: named in each item's `evidence.linked` row,
+    # so the package's audit extract still accounts for every custody entry of its manifest.
+    earlier = defaultdict(list)
+    logged = CustodyEvent.objects.filter(evidence__in=items).order_by("at", "id")
+    for evidence_id, event_id in logged.values_list("evidence_id", "pk"):
+        earlier[evidence_id].append(str(event_id))
     for evidence in items:
-        # Recorded on the audit trail outside this incident's rows: named in its `evidence.linked` row, so
-        # the package's audit extract still accounts for every custody entry of its manifest.
-        logged = CustodyEvent.objects.filter(evidence=evidence).order_by("at", "id")
-        earlier = [str(pk) for pk in logged.values_list("pk", flat=True)]
         Evidence.objects.filter(pk=evidence.pk).update(incident=incident)
         evidence.incident, evidence.report = incident, report
         event = _custody(
@@ -280,7 +283,7 @@ def report_evidence_join_incident(
             actor=actor,
             evidence=evidence,
             changes={"incident_id": [None, str(incident.pk)]},
-            data={**_custody_data(event), EARLIER_CUSTODY: earlier},
+            data={**_custody_data(event), EARLIER_CUSTODY: earlier[evidence.pk]},
         )
     return items
 
