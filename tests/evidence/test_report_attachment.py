@@ -15,11 +15,10 @@ from django.urls import reverse
 from apps.audit.models import AuditEntry
 from apps.evidence.models import Evidence
 from tests.assessment.helpers import failing_subscriber, record_incident_assessment
+from tests.evidence.conftest import MAIL
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
-
-MAIL = b"From: payroll-update@example.net\n\nPlease confirm your password here."
 
 
 @pytest.fixture
@@ -41,33 +40,6 @@ def decide(api_client_for, handler, phishing):
         return response.json()
 
     return post
-
-
-@pytest.fixture
-def reporter(make_member, tenant):
-    return make_member("reporter", tenant)
-
-
-@pytest.fixture
-def attached(reporter, tenant, api_client_for, upload):
-    """A report filed through the API and its attachment, uploaded by the reporter (multipart)."""
-
-    def make(**report_fields):
-        client = api_client_for(reporter)
-        body = {
-            "tenant": str(tenant.pk),
-            "kind": "event",
-            "title": "Suspicious e-mail asking for my password",
-            "occurred_at": "2026-03-02T08:30:00+01:00",
-            **report_fields,
-        }
-        report = client.post("/api/v1/reports/", body, format="json")
-        assert report.status_code == 201, report.json()
-        response = upload(client, MAIL, name="mail.eml", report=report.json()["id"])
-        assert response.status_code == 201, response.json()
-        return report.json(), response.json()
-
-    return make
 
 
 def _custody(client, evidence_id) -> list[dict]:

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.reporting.models import Report
-from tests.evidence.test_report_attachment import MAIL, _custody, _package
+from tests.evidence.test_report_attachment import _custody, _package
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,17 +20,9 @@ def _run() -> str:
 
 
 def test_attachments_of_reports_already_in_an_incident_join_it_once(
-    upload, tenant, make_member, api_client_for, tmp_path
+    attached, tenant, make_member, api_client_for, tmp_path
 ):
-    reporter = api_client_for(make_member("reporter", tenant))
-    body = {
-        "tenant": str(tenant.pk),
-        "kind": "event",
-        "title": "Odd e-mail",
-        "occurred_at": "2026-03-02T08:30Z",
-    }
-    report = reporter.post("/api/v1/reports/", body, format="json").json()
-    evidence = upload(reporter, MAIL, name="mail.eml", report=report["id"]).json()
+    report, evidence = attached(title="Odd e-mail", occurred_at="2026-03-02T08:30Z")
     incident = IncidentFactory(tenant=tenant)
     Report.unscoped.filter(pk=report["id"]).update(incident=incident)  # as an older version left it
     manager = api_client_for(make_member("manager", tenant))

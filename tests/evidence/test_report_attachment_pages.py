@@ -8,26 +8,14 @@ import pytest
 from django.urls import reverse
 
 from apps.evidence.models import CustodyEvent
+from tests.evidence.conftest import MAIL
 
 pytestmark = pytest.mark.django_db
 
-MAIL = b"From: payroll-update@example.net\n\nPlease confirm your password here."
-
 
 @pytest.fixture
-def attachment(make_member, tenant, api_client_for, upload):
-    client = api_client_for(make_member("reporter", tenant))
-    report = client.post(
-        "/api/v1/reports/",
-        {
-            "tenant": str(tenant.pk),
-            "kind": "event",
-            "title": "Suspicious e-mail asking for my password",
-            "occurred_at": "2026-03-02T08:30:00+01:00",
-        },
-        format="json",
-    ).json()
-    return report, upload(client, MAIL, name="mail.eml", report=report["id"]).json()
+def attachment(attached):
+    return attached()
 
 
 def _link_to(page: str, name: str) -> str:
