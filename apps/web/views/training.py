@@ -2,7 +2,6 @@
 (the same service as POST /api/v1/training/assignments/{id}/complete/). Training e-mails link here."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect
@@ -42,11 +41,11 @@ class TrainingCompleteView(PageMixin, TemplateView):
             assignment = own_assignments(self.access).get(pk=self.kwargs["assignment_id"])
         except TrainingAssignment.DoesNotExist:
             raise Http404 from None
+        back = reverse("web:training") + f"#assignment-{assignment.pk}"
         try:
+            # Completed now, so the service's only objection is an assignment already completed.
             assignment_complete(actor=request.user, access=self.access, assignment=assignment)
-        except (Conflict, ValidationError) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        else:
-            course = assignment.course.name
-            messages.success(request, _("Completion recorded: %(course)s.") % {"course": course})
-        return redirect(reverse("web:training") + f"#assignment-{assignment.pk}")
+        except Conflict as exc:
+            return self.conflict(exc, back)
+        messages.success(request, _("Completion recorded: %(course)s.") % {"course": assignment.course.name})
+        return redirect(back)
