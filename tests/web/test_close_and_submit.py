@@ -11,7 +11,12 @@ from apps.reviews.models import CorrectiveAction, Review
 
 
 def _page(client, incident) -> str:
-    return client.get(reverse("web:incident", args=[incident.pk])).content.decode()
+    """The incident's page as `client` sees it: opened, so the absences asserted on it mean something."""
+    response = client.get(reverse("web:incident", args=[incident.pk]))
+    assert response.status_code == 200, response.status_code
+    page = response.content.decode()
+    assert incident.reference in page
+    return page
 
 
 # --- Recording a submission ----------------------------------------------------------------------------
