@@ -53,6 +53,7 @@ def test_only_people_who_see_the_incident_are_offered(world, client_for, make_me
     stranger = UserFactory()
     client = client_for(world["users"]["handler"])
     page = client.get(reverse("web:incident", args=[incident.pk])).content.decode()
+    assert f'<option value="{world["users"]["manager"].pk}">' in page  # the choice is there, without them
     for person in (outsider, reporter, stranger):
         assert f'<option value="{person.pk}">' not in page
 
