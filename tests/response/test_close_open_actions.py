@@ -209,3 +209,17 @@ def test_reopening_makes_it_writable_again(closed, manager, api_client_for):
     assert reopened.status_code == 200, reopened.json()
     added = client.post(f"/api/v1/incidents/{closed.pk}/actions/", {"title": "Block again"}, format="json")
     assert added.status_code == 201
+
+
+def test_carrying_over_an_action_of_someone_who_left_leaves_it_unowned(
+    recovered, add_action, manager, make_member, tenant, api_client_for
+):
+    from apps.tenancy.models import Membership
+
+    leaver = make_member("handler", tenant)
+    add_action(recovered, "Rotate the shared mailbox password", assignee=str(leaver.pk))
+    Membership.unscoped.filter(user=leaver).delete()  # left the department since
+    closed = _close(api_client_for(manager), recovered, open_actions="carry_over")
+    assert closed.status_code == 200, closed.json()
+    corrective = CorrectiveAction.unscoped.get(review__incident=recovered)
+    assert (corrective.title, corrective.owner) == ("Rotate the shared mailbox password", None)
