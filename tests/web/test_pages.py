@@ -97,3 +97,24 @@ def test_tenant_filter_narrows_the_lists(world, make_member, other_tenant, clien
 def test_the_incident_page_names_impact_and_urgency_in_words(world, client_for):
     page = client_for(world["users"]["manager"]).get(f"/incidents/{world['incident'].pk}/").content.decode()
     assert "<dd>High × High</dd>" in page
+
+
+def test_the_incident_page_asks_the_same_queries_however_many_actions(world, client_for, in_tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.response.actions import action_create
+
+    client, incident = client_for(world["users"]["manager"]), world["incident"]
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+        return len(captured)
+
+    one = queries()
+    manager = world["users"]["manager"]
+    with in_tenant(manager) as context:
+        for n in range(5):
+            action_create(actor=manager, access=context.access, incident=incident, title=f"Step {n}")
+    assert queries() == one

@@ -56,3 +56,12 @@ def test_another_persons_assignment_answers_404(assigned, verified_client_for):
     assert verified_client_for(person).post(f"/training/{theirs.pk}/complete/").status_code == 404
     theirs.refresh_from_db()
     assert theirs.completed_at is None
+
+
+def test_completing_twice_says_it_is_already_completed(assigned, verified_client_for):
+    person, mine, _ = assigned
+    client = verified_client_for(person)
+    client.post(f"/training/{mine.pk}/complete/")
+    again = client.post(f"/training/{mine.pk}/complete/", follow=True)
+    assert "already completed" in again.content.decode()
+    assert TrainingAssignment.unscoped.filter(user=person, completed_at__isnull=False).count() == 1
