@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request bodies capped per endpoint before anything reads them: 413 (apps/core/body_limits.py).
+    "apps.core.body_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -242,6 +244,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 EVIDENCE_UPLOAD_TEMP_DIR = env_str("EVIDENCE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024**3)
+# Request bodies (apps/core/body_limits.py): every endpoint takes at most REQUEST_BODY_MAX_BYTES; those that
+# take an upload (evidence, a report's attachment, a notice's copy) EVIDENCE_MAX_BYTES plus room for the form.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024)
 # The integrity sweep: items re-hashed per batch, and at most this many per beat run (it resumes there).
 EVIDENCE_SWEEP_BATCH = env_int("EVIDENCE_SWEEP_BATCH", 50)
 EVIDENCE_SWEEP_MAX_PER_RUN = env_int("EVIDENCE_SWEEP_MAX_PER_RUN", 1000)

@@ -3,6 +3,7 @@ which must be installed before anything reads the body, CSRF's check included.""
 
 from django.middleware.csrf import CsrfViewMiddleware
 
+from apps.core.body_limits import accepts_upload
 from apps.core.files import HashingUploadHandler, UploadTooLarge
 
 
@@ -17,4 +18,4 @@ def stream_upload(request):
     return CsrfViewMiddleware(_no_view).process_view(request, None, (), {})
 
 
-__all__ = ["UploadTooLarge", "stream_upload"]
+__all__ = ["UploadTooLarge", "accepts_upload", "stream_upload"]

@@ -7,6 +7,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apps.core.api.renderers import OctetStreamRenderer, ZipRenderer
+from apps.core.body_limits import accepts_upload
 from apps.core.files import HashingUploadHandler, attachment_headers
 from apps.evidence import selectors, services
 from apps.evidence.api.filters import EvidenceFilter
@@ -55,6 +56,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
             evidence = evidence.select_related(None)
         return evidence
 
+    @accepts_upload
     @extend_schema(
         request={"multipart/form-data": EvidenceCreateSerializer},
         responses={201: EvidenceSerializer, 413: OpenApiResponse(description="Over EVIDENCE_MAX_BYTES.")},

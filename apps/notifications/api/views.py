@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.renderers import OctetStreamRenderer
+from apps.core.body_limits import accepts_upload
 from apps.core.files import HashingUploadHandler, attachment_headers
 from apps.notifications import copies, selectors, services
 from apps.notifications.api.filters import AuthorityFilter, ObligationFilter
@@ -68,6 +69,7 @@ class ObligationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             413: OpenApiResponse(description="Copy over EVIDENCE_MAX_BYTES."),
         },
     )
+    @accepts_upload
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Record the submission (when, reference, to whom, summary, and in multipart an optional `copy`

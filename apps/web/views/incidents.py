@@ -44,7 +44,7 @@ from apps.web.forms import (
     TimelineNoteForm,
     TransitionForm,
 )
-from apps.web.uploads import UploadTooLarge, stream_upload
+from apps.web.uploads import UploadTooLarge, accepts_upload, stream_upload
 from apps.web.views.base import PageMixin, apply_service_errors, selected_tenant_id, wants_json
 
 PAGE_SIZE = 50
@@ -358,6 +358,7 @@ class TimelineNoteView(WriteView):
 
 @method_decorator(csrf_exempt, name="dispatch")  # checked in post(), after the upload handler is set
 class EvidenceUploadView(WriteView):
+    @accepts_upload
     def post(self, request, *args, **kwargs):
         incident = self.get_full_incident()
         try:

@@ -28,7 +28,7 @@ from apps.response.selectors import incident_visible
 from apps.tenancy.models import Tenant
 from apps.tenancy.roles import Scope
 from apps.web.forms import ReportForm
-from apps.web.uploads import UploadTooLarge, stream_upload
+from apps.web.uploads import UploadTooLarge, accepts_upload, stream_upload
 from apps.web.views.base import PageMixin, apply_service_errors, selected_tenant_id
 
 
@@ -103,6 +103,7 @@ class ReportCreateView(PageMixin, FormView):
         self.require(Scope.REPORT_CREATE)
         return super().get(request, *args, **kwargs)
 
+    @accepts_upload
     def post(self, request, *args, **kwargs):
         self.require(Scope.REPORT_CREATE)
         try:
