@@ -20,7 +20,7 @@ from apps.core.validation import validate
 from apps.reporting.choices import ReportStatus
 from apps.reporting.models import Report
 from apps.response.models import Incident
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.response.services import incident_declare
 from apps.tenancy.access import Access
 from apps.tenancy.roles import Scope
@@ -69,7 +69,8 @@ def _check_original(report: Report, original: Report | None) -> Report:
 def _check_linked_incident(access: Access, report: Report, incident: Incident) -> None:
     if incident.tenant_id != report.tenant_id:
         raise ValidationError({"incident": ["Not an incident of this report's tenant."]})
-    if not incident_visible(access=access).filter(pk=incident.pk).exists():
+    # A linked report becomes the incident's child: only an incident seen in full may take it.
+    if not incident_visible(access=access, need=Need.FULL).filter(pk=incident.pk).exists():
         raise ValidationError({"incident": ["Not an incident you may see."]})
 
 

@@ -28,8 +28,8 @@ def evidence_list(*, access: Access) -> QuerySet[Evidence]:
     reachable = Q(tenant_id__in=tenant_ids)
     if granted_elsewhere := incidents_granted_elsewhere(access=access):
         reachable |= Q(incident_id__in=granted_elsewhere)
-    # An executive's summary-only view of a need-to-know incident does not extend to its evidence.
-    incident_seen = incident_visible_condition(access=access, through="incident", in_full=True)
+    # Evidence is an incident's child: seen only with the incident in full (Need.FULL).
+    incident_seen = incident_visible_condition(access=access, through="incident")
     visible = incident_seen | report_visible_condition(access=access, through="report")
     return (
         Evidence.unscoped.filter(reachable)

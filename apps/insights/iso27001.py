@@ -26,10 +26,12 @@ from apps.reporting.choices import ReportStatus
 from apps.reporting.models import Report
 from apps.response.choices import ActionStatus, IncidentStatus, Severity, TimelineKind
 from apps.response.models import Incident, ResponseAction, TimelineEntry
+from apps.response.selectors import incident_visible_condition
 from apps.reviews.choices import PENDING_STATUSES, ReviewStatus
 from apps.reviews.models import CorrectiveAction, Review
+from apps.tenancy.access import Access
 from apps.tenancy.models import Membership, Tenant
-from apps.tenancy.roles import RoleId
+from apps.tenancy.roles import RoleId, Scope
 
 GAP_SAMPLE = 50  # gap items listed by reference (the count is always complete)
 
@@ -71,17 +73,43 @@ def _sum(rows: list[dict], value: str = "n") -> int:
     return sum(row[value] for row in rows)
 
 
-def iso27001_report(*, tenant_ids: frozenset, period: Period) -> list[ControlSection]:
+def iso27001_report(*, access: Access, tenant_ids: frozenset, period: Period) -> list[ControlSection]:
+    """The report as `access` may read it: its figures count every row of the tenants; its gap lists name
+    only rows of incidents the reader sees in full (a need-to-know incident seen as a summary is not
+    listed, nor are its actions, evidence or corrective actions; apps.response.selectors, Need). A reader
+    of every need-to-know incident of the tenants shares the tenants' cached report; anyone else has their
+    own."""
+    if tenant_ids <= access.tenants_with(Scope.INCIDENT_READ_RESTRICTED):
+        kind, listed_for = "iso27001", None
+    else:
+        kind, listed_for = f"iso27001:lists-for:{access.user_id}", access
     return cached(
-        "iso27001",
+        kind,
         tenant_ids=tenant_ids,
         period=period,
-        compute=lambda: iso27001_sections(tenant_ids=tenant_ids, period=period),
+        compute=lambda: iso27001_sections(tenant_ids=tenant_ids, period=period, listed_for=listed_for),
     )
 
 
-def iso27001_sections(*, tenant_ids: frozenset, period: Period) -> list[ControlSection]:
-    """The report computed from the rows (uncached)."""
+def _listable(access: Access | None) -> dict[str, Q]:
+    """What the gap lists may name, by the kind of row: with `access`, rows of the incidents it sees in full
+    (evidence attached to a report only: as before); None: every row of the tenants."""
+    if access is None:
+        return dict.fromkeys(("incident", "action", "corrective", "evidence"), Q())
+    return {
+        "incident": incident_visible_condition(access=access, through=None),
+        "action": incident_visible_condition(access=access, through="incident"),
+        "corrective": incident_visible_condition(access=access, through="review__incident"),
+        "evidence": Q(incident__isnull=True) | incident_visible_condition(access=access, through="incident"),
+    }
+
+
+def iso27001_sections(
+    *, tenant_ids: frozenset, period: Period, listed_for: Access | None = None
+) -> list[ControlSection]:
+    """The report computed from the rows (uncached); its gap lists as `listed_for` may read them (None:
+    every row, for a reader of every need-to-know incident of the tenants)."""
+    listable = _listable(listed_for)
     in_tenants = Q(tenant_id__in=tenant_ids)
     now = timezone.now()
     reports = Report.objects.filter(in_tenants, received_at__gte=period.start, received_at__lt=period.end)
@@ -162,7 +190,7 @@ def iso27001_sections(*, tenant_ids: frozenset, period: Period) -> list[ControlS
                 n=Count("pk"),
             ),
             "overdue_actions": _total(overdue_actions, n=Count("pk")),
-            "overdue_actions_sample": _sample(overdue_actions, label="title"),
+            "overdue_actions_sample": _sample(overdue_actions.filter(listable["action"]), label="title"),
             "closed": _total(
                 closed,
                 without_root_cause=Count("pk", filter=Q(root_cause="")),
@@ -171,9 +199,9 @@ def iso27001_sections(*, tenant_ids: frozenset, period: Period) -> list[ControlS
                     "pk", filter=~completed_review & Q(severity__in=[Severity.P1, Severity.P2])
                 ),
             ),
-            "without_root_cause": _sample(without_root_cause),
-            "without_review": _sample(without_review),
-            "p1_p2_without_review": _sample(p1_p2_without_review),
+            "without_root_cause": _sample(without_root_cause.filter(listable["incident"])),
+            "without_review": _sample(without_review.filter(listable["incident"])),
+            "p1_p2_without_review": _sample(p1_p2_without_review.filter(listable["incident"])),
             "reviews_completed": _total(
                 Review.objects.filter(
                     in_tenants, completed_at__gte=period.start, completed_at__lt=period.end
@@ -185,7 +213,9 @@ def iso27001_sections(*, tenant_ids: frozenset, period: Period) -> list[ControlS
             .values("status")
             .annotate(n=Count("pk")),
             "overdue_corrective": _total(overdue_corrective, n=Count("pk")),
-            "overdue_corrective_sample": _sample(overdue_corrective, label="title"),
+            "overdue_corrective_sample": _sample(
+                overdue_corrective.filter(listable["corrective"]), label="title"
+            ),
             "evidence": evidence.filter(uploaded_at__gte=period.start, uploaded_at__lt=period.end)
             .order_by()
             .values("method")
@@ -195,8 +225,10 @@ def iso27001_sections(*, tenant_ids: frozenset, period: Period) -> list[ControlS
                 never_verified=Count("pk", filter=Q(last_verified_at=None)),
                 integrity_failures=Count("pk", filter=Q(last_verification_ok=False)),
             ),
-            "never_verified": _sample(never_verified, label="original_name"),
-            "integrity_failures": _sample(integrity_failures, label="original_name"),
+            "never_verified": _sample(never_verified.filter(listable["evidence"]), label="original_name"),
+            "integrity_failures": _sample(
+                integrity_failures.filter(listable["evidence"]), label="original_name"
+            ),
             # Tenants with no incident manager: the tenants, and the managers of their lineage (a path lists
             # the tenant's ancestors' ids, so the candidates are known without walking the tree).
             "tenants": Tenant.objects.filter(id__in=tenant_ids).values("id", "path", "name"),

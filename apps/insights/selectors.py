@@ -33,7 +33,7 @@ def compliance_report(*, access: Access, period: Period) -> dict:
     tenant_ids = overseen_tenant_ids(access)
     return {
         **_header(tenant_ids, period),
-        "controls": [asdict(s) for s in iso27001_report(tenant_ids=tenant_ids, period=period)],
+        "controls": [asdict(s) for s in iso27001_report(access=access, tenant_ids=tenant_ids, period=period)],
     }
 
 

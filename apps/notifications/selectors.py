@@ -1,6 +1,8 @@
 """Reads of obligations and authorities. Obligations are read through their incident: roles holding
-`obligation:read` in its tenant see the obligations of the incidents they see (incident_visible: need-to-know
-included; executives see those of restricted incidents too). Another tenant's obligation is 404."""
+`obligation:read` in its tenant see the obligations of the incidents they see in full (incident_visible's
+rule, Need.FULL: an obligation is an incident's child, so an executive who sees a need-to-know incident as
+a summary does not see its obligations, in lists, the calendar feed or the dashboard). Another tenant's
+obligation is 404."""
 
 from datetime import timedelta
 

@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404
 
 from apps.response import selectors, services
-from apps.response.api.serializers import SUMMARY_FIELDS
 from apps.response.choices import GrantPermission
 from apps.response.models import Incident, IncidentUserObjectPermission, ResponseAction, TimelineEntry
+from apps.response.selectors import SUMMARY_FIELDS
 from apps.tenancy.admin_site import ReadOnlyInline, ReadOnlyModelAdmin, ScopedRelationsMixin
 from apps.tenancy.roles import Scope
 
@@ -93,6 +95,13 @@ class IncidentAdmin(ReadOnlyModelAdmin):
 
     def get_inlines(self, request, obj):
         return [] if obj is not None and obj.summary_only else self.inlines
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The change history names the grants given and revoked here: a child of the incident, seen only
+        # with the incident in full (Need.FULL); a summary's answers 404 like an unknown incident.
+        if self.get_object(request, unquote(object_id)).summary_only:
+            raise Http404("No incident with this id.")
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description="declared at", ordering="declared_at")
     def declared(self, incident: Incident):

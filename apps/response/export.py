@@ -4,6 +4,7 @@ import csv
 from collections.abc import Iterable, Iterator
 
 from apps.response.models import Incident
+from apps.response.selectors import SUMMARY_FIELDS
 
 COLUMNS = [
     "id",
@@ -23,8 +24,8 @@ COLUMNS = [
     "aware_at",
     "closed_at",
 ]
-# What an executive may see of a need-to-know incident.
-SUMMARY_COLUMNS = {"id", "reference", "tenant", "title", "status", "severity", "restricted"}
+# What a summary-only viewer (an executive's view of a need-to-know incident) may see of it.
+SUMMARY_COLUMNS = SUMMARY_FIELDS & set(COLUMNS)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

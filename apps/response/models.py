@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVectorField
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -10,6 +10,10 @@ from apps.catalog.models import Category
 from apps.core.models import UUIDModel
 from apps.response.choices import ActionStatus, Direction, IncidentStatus, Severity, TimelineKind
 from apps.tenancy.models import Tenant, TenantScopedModel
+
+# What a summary-only viewer's full-text search reads of a need-to-know incident: its reference and title
+# (apps.response.selectors.incident_search_condition), indexed like the full vector.
+SUMMARY_SEARCH_VECTOR = SearchVector("reference", "title", config="english")
 
 
 class Incident(UUIDModel, TenantScopedModel):
@@ -66,6 +70,7 @@ class Incident(UUIDModel, TenantScopedModel):
             models.Index(fields=["-created_at", "-id"], name="response_inc_created"),
             models.Index(fields=["tenant", "status", "-created_at"], name="response_inc_tenant_status"),
             GinIndex(fields=["search_vector"], name="response_inc_search"),
+            GinIndex(SUMMARY_SEARCH_VECTOR, name="response_inc_summary_search"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,17 @@
-"""Reads of incidents. `_visibility` is the one rule of who sees an incident, and the only place that
-crosses the tenant filter, through the grant join (design rule 1): granted outsiders see exactly what they
-were granted. incident_visible, incident_list and incident_visible_condition (children's lists) apply it."""
+"""Reads of incidents. `_visibility` is the one rule of who sees an incident, and how much of it, and the
+only place that crosses the tenant filter, through the grant join (design rule 1): granted outsiders see
+exactly what they were granted. It has two levels (`Need`): a need-to-know incident read by a role that
+reaches only its summary (an executive's) is seen as SUMMARY_FIELDS and nothing else: none of its children
+(timeline, actions, evidence, custody, obligations, grants, review, audit rows …), and no filter or search
+on what the summary hides matches it. incident_visible, incident_list, incident_get,
+incident_visible_condition (children's lists), incident_search_condition and incident_hidden_condition
+apply it."""
 
+import enum
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import SearchQuery, SearchVectorExact
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,6 +29,7 @@ from apps.core.conditions import checked_per_row
 from apps.core.events import publish
 from apps.response.choices import GrantPermission
 from apps.response.models import (
+    SUMMARY_SEARCH_VECTOR,
     Incident,
     IncidentTeamMember,
     IncidentUserObjectPermission,
@@ -33,6 +41,17 @@ from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
 
 GRANT_CODENAMES = {GrantPermission.VIEW: "view_incident", GrantPermission.CHANGE: "change_incident"}
+
+# What a summary-only viewer sees of a need-to-know incident: that it exists, and how bad it is.
+SUMMARY_FIELDS = frozenset({"id", "tenant", "reference", "title", "severity", "status", "restricted"})
+SEARCH_CONFIG = "english"
+
+
+class Need(enum.Enum):
+    """How much of an incident a read needs."""
+
+    SUMMARY = "summary"  # that it exists: SUMMARY_FIELDS (the incident list, its detail, dashboards' counts)
+    FULL = "full"  # everything else: its other fields and every row that belongs to it
 
 
 def _granted(access: Access, codenames) -> Exists:
@@ -110,19 +129,44 @@ def _visibility(access: Access, *, incident: str = "pk", restricted: str = "rest
     )
 
 
-def incident_visible_condition(*, access: Access, through: str, in_full: bool = False) -> Q:
+def _condition(rule: _Visibility, need: Need) -> Q:
+    return rule.full if need is Need.FULL else rule.in_role | rule.granted
+
+
+def incident_visible_condition(*, access: Access, through: str | None) -> Q:
     """Rows of a child model (`through`: its link to the incident, a same-tenant key) whose incident the
-    caller sees — `in_full`: not as a summary, like incident_visible(...).filter(summary_only=False). The
-    rule of incident_visible on the joined incident's columns, so that a list of children checks each row
-    it reads instead of first building the set of every visible incident (issue 7); wrap it in
-    apps.core.conditions.checked_per_row."""
+    caller sees in full (Need.FULL: a child is never part of a summary); `through=None`: incidents seen in
+    full, for a query of incidents that reads what a summary hides. The rule of incident_visible on the
+    joined incident's columns, so that a list of children checks each row it reads instead of first
+    building the set of every visible incident (issue 7); wrap it in apps.core.conditions.checked_per_row."""
+    if through is None:
+        return _visibility(access).full
     rule = _visibility(access, incident=f"{through}_id", restricted=f"{through}__restricted")
-    return Q(**{f"{through}__isnull": False}) & (rule.full if in_full else rule.in_role | rule.granted)
+    return Q(**{f"{through}__isnull": False}) & rule.full
 
 
-def incident_visible(*, access: Access) -> QuerySet[Incident]:
+def incident_visible(*, access: Access, need: Need = Need.SUMMARY) -> QuerySet[Incident]:
+    """The incidents the caller sees (annotated `summary_only`, `via_grant_only`, `granted_change`); with
+    `need=Need.FULL` only those it sees in full: the way to an incident's children and hidden fields."""
     rule = _visibility(access)
-    return _with_visibility(access, rule, Incident.unscoped.filter(rule.in_role | rule.granted))
+    return _with_visibility(access, rule, Incident.unscoped.filter(_condition(rule, need)))
+
+
+def incident_hidden_condition(*, access: Access, condition: Q) -> Q:
+    """`condition` on what a summary hides (category, owner, regimes, dates, flags, estimates …), made
+    false on the rows the caller sees as a summary only: filtering on a hidden field must not tell what it
+    holds. Combine with a queryset of incident_visible/incident_list."""
+    return condition & ~_visibility(access).summary_only
+
+
+def incident_search_condition(*, access: Access, q: str) -> Q:
+    """Full-text search (websearch syntax, stemmed): an incident seen in full matches on its reference,
+    title and description (search_vector), one seen as a summary only on its reference and title, so that
+    neither a word nor a `-word` of a hidden description tells anything. Both arms are indexed."""
+    query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+    summary_only = _visibility(access).summary_only
+    summary_words = Q(SearchVectorExact(SUMMARY_SEARCH_VECTOR, query))
+    return (Q(search_vector=query) & ~summary_only) | (summary_words & summary_only)
 
 
 def incident_list(*, access: Access) -> QuerySet[Incident]:
@@ -157,11 +201,19 @@ def with_team_ids(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
 
 
 def incident_get(
-    *, access: Access, actor, incident_id, visible: QuerySet[Incident] | None = None
+    *,
+    access: Access,
+    actor,
+    incident_id,
+    visible: QuerySet[Incident] | None = None,
+    need: Need = Need.SUMMARY,
 ) -> Incident:
-    """One visible incident (404 otherwise); an outsider's read through a grant is put on record.
-    `visible`: incident_visible(access=access) with a caller's own additions (an API view's annotations)."""
-    incident = (incident_visible(access=access) if visible is None else visible).get(pk=incident_id)
+    """One visible incident (DoesNotExist otherwise: 404), seen as `need` asks (Need.FULL: one seen as a
+    summary only does not exist); an outsider's read through a grant is put on record. `visible`:
+    incident_visible(access=access, need=need) with a caller's own additions (an API view's annotations)."""
+    if visible is None:
+        visible = incident_visible(access=access, need=need)
+    incident = visible.get(pk=incident_id)
     if incident.via_grant_only:
         publish(
             verb="incident.accessed_via_grant",
@@ -181,7 +233,7 @@ def incident_grant_list(*, incident: Incident) -> QuerySet[IncidentUserObjectPer
     )
 
 
-# An incident's children are read through the incident, which incident_visible already let through.
+# An incident's children are read through the incident, which incident_visible(need=Need.FULL) let through.
 def timeline_list(*, incident: Incident) -> QuerySet[TimelineEntry]:
     return TimelineEntry.unscoped.filter(incident=incident).select_related("actor")
 

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 
 from apps.core.errors import Conflict
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.reviews import selectors, services
 from apps.reviews.choices import ReviewStatus
 from apps.reviews.models import CorrectiveAction, Review
@@ -64,7 +64,7 @@ class ReviewAdmin(ServiceErrorsAsMessagesMixin, TenantAwareModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "incident":
-            kwargs["queryset"] = incident_visible(access=request.access).filter(summary_only=False)
+            kwargs["queryset"] = incident_visible(access=request.access, need=Need.FULL)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -7,7 +7,7 @@ from django.db.models import F, FloatField, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Left
 from django.utils import timezone
 
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.reviews.choices import PENDING_STATUSES, ReviewStatus
 from apps.reviews.models import CorrectiveAction, Review
 from apps.tenancy.access import Access
@@ -19,7 +19,7 @@ HEADLINE_CHARS = 300
 
 
 def _readable_incident_ids(access: Access) -> QuerySet:
-    return incident_visible(access=access).filter(summary_only=False).values("pk")
+    return incident_visible(access=access, need=Need.FULL).values("pk")
 
 
 def review_list(*, access: Access) -> QuerySet[Review]:

@@ -5,7 +5,7 @@ access, under the one visibility rule of apps.response.selectors)."""
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.response.models import Incident
-from apps.response.selectors import incident_grant_list, incident_visible
+from apps.response.selectors import Need, incident_grant_list, incident_visible
 from apps.tenancy.access import Access, access_for
 from apps.tenancy.context import activate
 from apps.tenancy.models import Membership
@@ -18,7 +18,7 @@ READER_ROLES = [role_id for role_id, role in ROLES.items() if Scope.INCIDENT_REA
 def _sees_in_full(person, incident: Incident) -> bool:
     access = access_for(person)
     with activate(access):
-        return incident_visible(access=access).filter(pk=incident.pk, summary_only=False).exists()
+        return incident_visible(access=access, need=Need.FULL).filter(pk=incident.pk).exists()
 
 
 def incident_assignees(*, access: Access, incident: Incident) -> QuerySet:

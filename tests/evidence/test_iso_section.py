@@ -30,10 +30,11 @@ def test_control_5_28_reports_evidence_custody_and_integrity(investigator, incid
 
     today = timezone.now().date()
     period = Period(first_day=today - timedelta(days=30), last_day=today)
-    with activate(Access.system([incident.tenant_id])):
+    system = Access.system([incident.tenant_id])
+    with activate(system):
         section = next(
             s
-            for s in iso27001_report(tenant_ids=frozenset({incident.tenant_id}), period=period)
+            for s in iso27001_report(access=system, tenant_ids=frozenset({incident.tenant_id}), period=period)
             if s.control == "5.28"
         )
 

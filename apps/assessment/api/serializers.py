@@ -7,7 +7,7 @@ from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictSerializer
 from apps.reporting.selectors import report_list
 from apps.response.choices import Severity
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -47,5 +47,5 @@ class AssessmentCreateSerializer(StrictSerializer):
         lambda access: report_list(access=access), required=False, allow_null=True
     )
     incident = ScopedPrimaryKeyRelatedField(
-        lambda access: incident_visible(access=access), required=False, allow_null=True
+        lambda access: incident_visible(access=access, need=Need.FULL), required=False, allow_null=True
     )

@@ -4,12 +4,12 @@ from apps.catalog.selectors import regime_step_visible
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.notifications.models import Authority, Obligation
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.tenancy.selectors import tenant_list
 
 
 def _incidents(access):
-    return incident_visible(access=access)
+    return incident_visible(access=access, need=Need.FULL)
 
 
 def _steps(access):

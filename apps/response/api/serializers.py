@@ -14,12 +14,9 @@ from apps.response.choices import (
 )
 from apps.response.lifecycle import allowed_targets
 from apps.response.models import Incident, IncidentUserObjectPermission, ResponseAction, TimelineEntry
-from apps.response.selectors import GRANT_CODENAMES
+from apps.response.selectors import GRANT_CODENAMES, SUMMARY_FIELDS
 from apps.response.timeline import timeline_label
 from apps.tenancy.selectors import tenant_list, user_list
-
-# What an executive sees of a need-to-know incident: that it exists, and how bad it is.
-SUMMARY_FIELDS = frozenset({"id", "tenant", "reference", "title", "severity", "status", "restricted"})
 
 
 def _people(access):

@@ -120,12 +120,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
 
 class IncidentChildViewSet(TenantScopedViewSet):
     """Base of the endpoints under /incidents/{id}/: the incident is resolved through the same
-    visibility rule as the incident itself (404 otherwise)."""
+    visibility rule as the incident itself, in full (Need.FULL): an incident seen as a summary only has
+    no children to show, and answers 404 exactly like an unknown one."""
 
     def get_incident(self):
         if not hasattr(self, "_incident"):
             self._incident = get_object_or_404(
-                selectors.incident_visible(access=self.access), pk=self.kwargs["incident_pk"]
+                selectors.incident_visible(access=self.access, need=selectors.Need.FULL),
+                pk=self.kwargs["incident_pk"],
             )
         return self._incident
 

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.reviews.choices import ActionKind
 from apps.reviews.models import CorrectiveAction, Review
 from apps.tenancy.selectors import user_list
@@ -15,7 +15,7 @@ def _people(access):
 
 
 def _incidents(access):
-    return incident_visible(access=access)
+    return incident_visible(access=access, need=Need.FULL)
 
 
 class ReviewSerializer(serializers.ModelSerializer):

@@ -29,7 +29,13 @@ from apps.response.actions import action_create, action_update
 from apps.response.choices import ActionStatus, IncidentStatus, Severity, TimelineKind
 from apps.response.lifecycle import permitted_transitions, state_blocker
 from apps.response.models import Incident, ResponseAction
-from apps.response.selectors import action_list, incident_get, incident_visible, timeline_list
+from apps.response.selectors import (
+    Need,
+    action_list,
+    incident_get,
+    incident_visible,
+    timeline_list,
+)
 from apps.response.services import incident_transition
 from apps.response.timeline import timeline_entry_add
 from apps.tenancy.roles import Scope
@@ -104,23 +110,25 @@ class IncidentMixin(PageMixin):
 
     section = "incidents"
 
-    def get_incident(self) -> Incident:
+    def get_incident(self, need: Need = Need.SUMMARY) -> Incident:
         if not hasattr(self, "incident"):
             try:
                 self.incident = incident_get(
-                    access=self.access, actor=self.request.user, incident_id=self.kwargs["incident_id"]
+                    access=self.access,
+                    actor=self.request.user,
+                    incident_id=self.kwargs["incident_id"],
+                    need=need,
                 )
             except Incident.DoesNotExist:
                 raise Http404 from None
+        if need is Need.FULL and self.incident.summary_only:  # loaded as a summary by an earlier call
+            raise Http404
         return self.incident
 
     def get_full_incident(self) -> Incident:
-        """Pages below the header need the full incident: a summary-only view (an executive's of a
-        need-to-know incident) stops at the header."""
-        incident = self.get_incident()
-        if incident.summary_only:
-            raise Http404
-        return incident
+        """Pages below the header need the full incident (Need.FULL): one seen as a summary only (an
+        executive's of a need-to-know incident) answers 404 there, like an unknown one."""
+        return self.get_incident(Need.FULL)
 
     def workspace_url(self, anchor: str = "") -> str:
         url = reverse("web:incident", kwargs={"incident_id": self.kwargs["incident_id"]})

@@ -22,7 +22,7 @@ from apps.notifications.choices import ObligationStatus
 from apps.notifications.selectors import obligation_list, obligation_overdue
 from apps.response.choices import ActionStatus, IncidentStatus
 from apps.response.models import Incident, ResponseAction
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.reviews.selectors import corrective_action_list, corrective_action_overdue
 from apps.tenancy.context import activate
 from apps.tenancy.models import Tenant
@@ -106,7 +106,7 @@ class DashboardView(PageMixin, TemplateView):
         overdue_obligations = list(
             obligation_overdue(obligations).select_related("incident__tenant").order_by("due_at", "id")[:50]
         )
-        readable = visible.filter(summary_only=False).values("pk")
+        readable = incident_visible(access=access, need=Need.FULL).values("pk")
         overdue_response = list(
             ResponseAction.objects.filter(
                 tenant_id__in=tenant_ids,
@@ -194,7 +194,7 @@ class Iso27001ReportView(PageMixin, TemplateView):
             form = PeriodForm(initial={"date_from": period.first_day, "date_to": period.last_day})
         tenant_ids = dashboard_tenant_ids(self.request, self.access)
         with activate(self.access, tenant_ids=tenant_ids):
-            sections = iso27001_report(tenant_ids=tenant_ids, period=period)
+            sections = iso27001_report(access=self.access, tenant_ids=tenant_ids, period=period)
         context.update(
             form=form,
             period_errors=errors,

@@ -20,7 +20,7 @@ from apps.reporting.choices import ReportKind, ReportStatus
 from apps.reporting.models import Report
 from apps.reporting.selectors import report_get, report_list
 from apps.response.choices import IncidentStatus
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.tenancy.roles import Scope
 from apps.web.forms import AssessmentForm
 from apps.web.views.base import PageMixin, apply_service_errors, selected_tenant_id
@@ -100,7 +100,8 @@ class AssessView(PageMixin, FormView):
             .filter(tenant_id=report.tenant_id, received_at__gte=recent)
             .exclude(pk=report.pk)
             .order_by("-received_at"),
-            incidents=incident_visible(access=self.access)
+            # Linking a report adds a child to the incident: only one seen in full (Need.FULL).
+            incidents=incident_visible(access=self.access, need=Need.FULL)
             .filter(tenant_id=report.tenant_id)
             .exclude(status=IncidentStatus.CLOSED)
             .order_by("-declared_at"),
