@@ -50,7 +50,9 @@ def world(tenant, declare, api_client_for, manager, handler, make_member):
         review = m.post("/api/v1/reviews/", {"incident": incident["id"]}, format="json")
         assert review.status_code == 201, review.json()
         corrective = m.post(
-            f"/api/v1/reviews/{review.json()['id']}/actions/", {"title": f"corrective-of-{name}"}, format="json"
+            f"/api/v1/reviews/{review.json()['id']}/actions/",
+            {"title": f"corrective-of-{name}"},
+            format="json",
         )
         assert corrective.status_code == 201, corrective.json()
         ResponseAction.unscoped.filter(pk=action.json()["id"]).update(due_at=long_ago)
@@ -66,7 +68,10 @@ def world(tenant, declare, api_client_for, manager, handler, make_member):
             "obligations": {str(pk) for pk in obligations.values_list("pk", flat=True)},
         }
     grant = {"user": str(handler.pk), "permission": "view"}
-    assert m.post(f"/api/v1/incidents/{made['restricted']['id']}/grants/", grant, format="json").status_code == 201
+    assert (
+        m.post(f"/api/v1/incidents/{made['restricted']['id']}/grants/", grant, format="json").status_code
+        == 201
+    )
     executive = make_member("executive", tenant)
     return {**made, "executive": executive, "exec": api_client_for(executive), "manager": m}
 
@@ -112,7 +117,9 @@ def test_a_summary_only_incidents_children_answer_404_like_an_unknown_incidents(
 @pytest.mark.parametrize("path", ["timeline/", "actions/", "actions/{action}/"])
 def test_the_children_of_an_incident_seen_in_full_are_read(world, path):
     incident = world["open"]
-    assert world["exec"].get(f"/api/v1/incidents/{incident['id']}/{path.format(**incident)}").status_code == 200
+    assert (
+        world["exec"].get(f"/api/v1/incidents/{incident['id']}/{path.format(**incident)}").status_code == 200
+    )
 
 
 def test_the_lists_of_children_leave_out_a_summary_only_incidents_rows(world):
@@ -243,14 +250,16 @@ def test_the_web_pages_below_a_summary_only_incidents_header_answer_404(world, v
 # --------------------------------------------------------------------------------------------------
 
 
-def test_the_admins_incident_history_answers_404_for_a_summary_only_viewer(world, verified_client_for, manager):
+def test_the_admins_incident_history_answers_404_for_a_summary_only_viewer(
+    world, verified_client_for, manager
+):
     url = f"/admin/response/incident/{world['restricted']['id']}/history/"
     assert verified_client_for(world["executive"]).get(url).status_code == 404
     assert verified_client_for(manager).get(url).status_code == 200
 
 
 @pytest.mark.parametrize(
-    "model, key",
+    ("model", "key"),
     [
         ("notifications/obligation", "obligations"),
         ("evidence/evidence", "evidence"),
@@ -299,7 +308,12 @@ def test_a_report_is_not_linked_to_an_incident_its_assessor_sees_as_a_summary(db
     def link(incident):
         report = client.post(
             "/api/v1/reports/",
-            {"tenant": str(finance.pk), "kind": "event", "title": "Odd mail", "occurred_at": "2026-03-02T08:30Z"},
+            {
+                "tenant": str(finance.pk),
+                "kind": "event",
+                "title": "Odd mail",
+                "occurred_at": "2026-03-02T08:30Z",
+            },
             format="json",
         )
         assert report.status_code == 201, report.json()

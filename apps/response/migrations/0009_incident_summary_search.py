@@ -7,17 +7,19 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0006_verbose_names'),
-        ('response', '0008_same_tenant_links'),
-        ('tenancy', '0003_verbose_names'),
+        ("catalog", "0006_verbose_names"),
+        ("response", "0008_same_tenant_links"),
+        ("tenancy", "0003_verbose_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.search.SearchVector('reference', 'title', config='english'), name='response_inc_summary_search'),
+            model_name="incident",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.search.SearchVector("reference", "title", config="english"),
+                name="response_inc_summary_search",
+            ),
         ),
     ]
