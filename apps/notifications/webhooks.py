@@ -259,20 +259,20 @@ def _facts(event: DomainEvent) -> dict:
     return facts
 
 
-def event_data(event: DomainEvent) -> dict:
-    """The `data` of a webhook: one flat object, the event's object as the API shows it to a reader of the
-    tenant (apps.core.representations: no internal fields, no confidential reporter) with `object` (its
-    kind), `actor` (the person's id; null for the system or a confidential reporter), `changed` (the shown
-    fields the event changed) and the event's facts. Anything of a need-to-know incident is its summary
-    (the incident) or its ids alone (what belongs to it), without actor or facts."""
-    need_to_know = (
+def _of_need_to_know_incident(event: DomainEvent) -> bool:
+    return (
         event.incident_id is not None
         and Incident.unscoped.filter(pk=event.incident_id, restricted=True).exists()
     )
-    if need_to_know and event.target_type != INCIDENT_LABEL:
-        shown = {"id": event.target_id, "tenant": str(event.tenant_id), "incident": str(event.incident_id)}
-    else:
-        shown = representation(event.target_type, event.target_id) or {"id": event.target_id}
+
+
+def event_data(event: DomainEvent, *, need_to_know: bool) -> dict:
+    """The `data` of a webhook: one flat object, the event's object as the API shows it to a reader of the
+    tenant (apps.core.representations: no internal fields, no confidential reporter) with `object` (its
+    kind), `actor` (the person's id; null for the system or a confidential reporter), `changed` (the shown
+    fields the event changed) and the event's facts. A need-to-know incident is its summary, without actor
+    or facts (what belongs to it is not sent at all: webhook_on_event)."""
+    shown = representation(event.target_type, event.target_id) or {"id": event.target_id}
     changed = [name.removesuffix("_id") for name in event.changes]
     data = {
         "object": event.target_type.partition(".")[2],
@@ -300,11 +300,16 @@ def webhook_on_event(event: DomainEvent) -> None:
         )
         if not subscriptions:
             return
+        # A receiver reads a need-to-know incident as its summary (apps.response.selectors, Need.SUMMARY):
+        # the incident's own events, never those of what belongs to it (evidence, obligations, actions …).
+        need_to_know = _of_need_to_know_incident(event)
+        if need_to_know and event.target_type != INCIDENT_LABEL:
+            return
         envelope = {
             "type": event.verb,
             "created_at": timezone.now().isoformat(),
             "tenant": str(event.tenant_id),
-            "data": event_data(event),
+            "data": event_data(event, need_to_know=need_to_know),
         }
         for subscription_id, url in subscriptions:
             outbox_enqueue(
