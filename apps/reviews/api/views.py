@@ -1,9 +1,10 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, pagination, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from apps.core.api.pagination import OffsetPagination
 from apps.response.selectors import incident_get
 from apps.reviews import selectors, services
 from apps.reviews.api.filters import CorrectiveActionFilter, LessonFilter, ReviewFilter
@@ -148,7 +149,7 @@ class CorrectiveActionListViewSet(mixins.ListModelMixin, TenantScopedViewSet):
         return selectors.corrective_action_list(access=self.access)
 
 
-class RankedPagination(pagination.LimitOffsetPagination):
+class RankedPagination(OffsetPagination):
     """Search hits come best first, so they page by offset; no COUNT(*): one query per page."""
 
     default_limit = 50  # as the other lists
