@@ -340,3 +340,19 @@ def test_every_reader_of_the_audit_trail_reads_need_to_know_incidents_in_full():
         if Scope.AUDIT_READ in role.scopes:
             assert Scope.INCIDENT_READ_RESTRICTED in role.scopes, role.id
     assert {Scope.AUDIT_READ, Scope.INCIDENT_READ_RESTRICTED} <= PLATFORM_SCOPES
+
+
+def test_a_platform_administrator_reads_a_need_to_know_incident_in_full(
+    world, superuser, api_client_for, verified_client_for
+):
+    """PLATFORM_SCOPES hold incident:read_restricted: no summary level for whoever runs the platform."""
+    restricted = world["restricted"]
+    client = api_client_for(superuser)
+
+    timeline = client.get(f"/api/v1/incidents/{restricted['id']}/timeline/")
+    page = verified_client_for(superuser).get(f"/admin/response/incident/{restricted['id']}/change/")
+
+    assert timeline.status_code == 200
+    assert "note-of-restricted" in {row["summary"] for row in timeline.json()["results"]}
+    assert restricted["obligations"] <= _ids(client.get("/api/v1/obligations/"))
+    assert HIDDEN_WORD in page.content.decode()
