@@ -3,7 +3,7 @@
 from django.urls import path
 
 from apps.assessment.api.views import AssessmentViewSet
-from apps.audit.api.views import AuditEntryViewSet
+from apps.audit.api.views import AuditCheckpointViewSet, AuditEntryViewSet
 from apps.catalog.api.views import CategoryViewSet, RegimeViewSet
 from apps.core.api.routers import Router
 from apps.evidence.api.views import CustodyViewSet, EvidencePackageViewSet, EvidenceViewSet
@@ -30,13 +30,23 @@ from apps.reviews.api.views import (
     LessonViewSet,
     ReviewViewSet,
 )
-from apps.tenancy.api.views import AuthTokenView, MembershipViewSet, TenantViewSet, UserViewSet
+from apps.tenancy.api.views import (
+    AuthTokenView,
+    MembershipRequestViewSet,
+    MembershipViewSet,
+    OwnTokenViewSet,
+    TenantViewSet,
+    UserViewSet,
+)
 
 router = Router()
 router.register("tenants", TenantViewSet, basename="tenant")
 router.register("users", UserViewSet, basename="user")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("membership-requests", MembershipRequestViewSet, basename="membership-request")
+router.register("auth/tokens", OwnTokenViewSet, basename="auth-own-token")
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("audit/checkpoints", AuditCheckpointViewSet, basename="audit-checkpoint")  # before audit/{id}
 router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("reports", ReportViewSet, basename="report")
 router.register("categories", CategoryViewSet, basename="category")

@@ -21,6 +21,11 @@ class NotificationsConfig(AppConfig):
         subscribe("obligation.created")(subscribers.tell_obligation_opened)
         subscribe("obligation.submitted")(subscribers.tell_notice_submitted)
 
+        # A new e-mail address gets its confirmation link (apps/tenancy/email_verification.py).
+        from apps.notifications.account_emails import send_email_confirmation
+
+        subscribe("user.email_change_requested")(send_email_confirmation)
+
         # Training (ISO 27001 A.6.3): new members get the tenant's mandatory courses. The reminder tasks
         # live in their own module (beat names them), registered here.
         from apps.notifications import reminder_tasks  # noqa: F401

@@ -1,10 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
 
-from apps.tenancy import selectors, services
+from apps.tenancy import email_verification, membership_requests, selectors, services
 from apps.tenancy.admin_site import ReadOnlyModelAdmin, ScopedRelationsMixin, TenantAwareModelAdmin
-from apps.tenancy.models import ApiToken, Membership, Tenant
+from apps.tenancy.models import ApiToken, Membership, MembershipRequest, MembershipRequestStatus, Tenant
 from apps.tenancy.roles import ROLES_ASSIGNABLE_BY_TENANT_ADMIN, RoleId, Scope
 
 User = get_user_model()
@@ -108,12 +111,67 @@ class TenantAdmin(TenantAwareModelAdmin):
                     tenant=form.instance,
                     role=inline_form.cleaned_data["role"],
                 )
-                formset.new_objects.append(created)
+                if isinstance(created, MembershipRequest):
+                    tell_pending(request, created)
+                else:
+                    formset.new_objects.append(created)
             else:
                 updated = services.membership_update(
                     actor=request.user, access=request.access, membership=membership, role=membership.role
                 )
-                formset.changed_objects.append((updated, inline_form.changed_data))
+                if isinstance(updated, MembershipRequest):
+                    tell_pending(request, updated)
+                else:
+                    formset.changed_objects.append((updated, inline_form.changed_data))
+
+
+def tell_pending(request, pending: MembershipRequest) -> None:
+    messages.warning(
+        request,
+        f"Your own access changes only when another administrator of {pending.tenant} (or a platform "
+        f"administrator) approves: the request to become {pending.get_role_display()} waits under "
+        "Membership requests.",
+    )
+
+
+@admin.register(MembershipRequest)
+class MembershipRequestAdmin(ReadOnlyModelAdmin):
+    """Four-eyes requests (apps/tenancy/four_eyes.py): approved or refused by a second administrator."""
+
+    list_display = [
+        "user",
+        "tenant",
+        "previous_role",
+        "role",
+        "status",
+        "requested_by",
+        "decided_by",
+        "created_at",
+    ]
+    list_filter = ["status", "role"]
+    list_select_related = ["user", "tenant", "requested_by", "decided_by"]
+    actions = ["approve", "refuse"]
+
+    def get_queryset(self, request):
+        return membership_requests.membership_request_list(access=request.access)
+
+    def _decide(self, request, queryset, decide, done: str) -> None:
+        for pending in queryset.filter(status=MembershipRequestStatus.PENDING):
+            try:
+                with transaction.atomic():
+                    decide(actor=request.user, access=request.access, request=pending)
+            except (PermissionDenied, ValidationError) as exc:
+                messages.error(request, f"{pending}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            else:
+                messages.success(request, f"{pending.user}: {done}.")
+
+    @admin.action(description="Approve the selected requests")
+    def approve(self, request, queryset):
+        self._decide(request, queryset, membership_requests.membership_request_approve, "approved")
+
+    @admin.action(description="Refuse the selected requests")
+    def refuse(self, request, queryset):
+        self._decide(request, queryset, membership_requests.membership_request_refuse, "refused")
 
 
 @admin.register(Membership)
@@ -135,14 +193,34 @@ class MembershipAdmin(TenantAwareModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.membership_update(
+            result = services.membership_update(
                 actor=request.user, access=request.access, membership=obj, role=obj.role
             )
-            return
-        created = services.membership_create(
-            actor=request.user, access=request.access, user=obj.user, tenant=obj.tenant, role=obj.role
-        )
-        obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
+        else:
+            result = services.membership_create(
+                actor=request.user, access=request.access, user=obj.user, tenant=obj.tenant, role=obj.role
+            )
+        if isinstance(result, MembershipRequest):
+            obj._pending_request = result
+            tell_pending(request, result)
+        elif not change:
+            obj.pk, obj._state.adding, obj._state.db = result.pk, False, result._state.db
+
+    def log_addition(self, request, obj, message):
+        return None if hasattr(obj, "_pending_request") else super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        return None if hasattr(obj, "_pending_request") else super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if hasattr(obj, "_pending_request"):
+            return redirect("admin:tenancy_membershiprequest_changelist")
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if hasattr(obj, "_pending_request"):
+            return redirect("admin:tenancy_membershiprequest_changelist")
+        return super().response_change(request, obj)
 
     def delete_model(self, request, obj):
         services.membership_delete(actor=request.user, access=request.access, membership=obj)
@@ -170,6 +248,32 @@ class UserAdmin(TenantAwareModelAdmin, DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # people are deactivated, never deleted: the audit trail names them
+
+    def get_readonly_fields(self, request, obj=None):
+        # One's own e-mail changes on the Account page, with the current password.
+        own = obj is not None and obj.pk == request.user.pk
+        return [*super().get_readonly_fields(request, obj), *(["email"] if own else [])]
+
+    def user_change_password(self, request, id, form_url=""):
+        # One's own password: Django's change form, which asks for the current one.
+        if str(id) == str(request.user.pk):
+            return redirect("admin:password_change")
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request, obj, form, change):
+        # A new e-mail address counts once confirmed through the link sent to it
+        # (apps/tenancy/email_verification.py); a password change or deactivation here ends the person's
+        # sessions and tokens like anywhere else (accounts.User.credentials_changed_at).
+        new_email = obj.email if change and "email" in form.changed_data else None
+        if new_email is not None:
+            obj.email = form.initial.get("email") or ""
+        super().save_model(request, obj, form, change)
+        if new_email is not None and new_email.lower() != obj.email.lower():
+            email_verification.user_email_change_request(actor=request.user, user=obj, email=new_email)
+            messages.info(request, f"A confirmation link was sent to {new_email}; it counts once opened.")
+        elif new_email is not None:
+            obj.email = new_email
+            obj.save(update_fields=["email"])
 
 
 @admin.register(ApiToken)

@@ -16,7 +16,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
             .first()
         )
         now = timezone.now()
-        if token is None or (token.expires_at is not None and token.expires_at <= now):
+        # is_live: not revoked, not expired, issued after the user's last password change or deactivation.
+        if token is None or not token.is_live(now):
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")

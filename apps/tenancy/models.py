@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from apps.core.models import UUIDModel
 from apps.tenancy.managers import TenantManager
@@ -174,9 +175,74 @@ class ApiToken(UUIDModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
 
+    def is_live(self, now=None) -> bool:
+        """Not revoked, not expired, and issued after its user's last password change, reset or
+        deactivation (User.credentials_changed_at): the one rule of which tokens still sign in."""
+        now = now or timezone.now()
+        ended_at = self.user.credentials_changed_at
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > now)
+            and (ended_at is None or self.created_at >= ended_at)
+        )
+
+    @staticmethod
+    def live_q(now=None) -> models.Q:
+        """is_live() as a filter."""
+        now = now or timezone.now()
+        return (
+            models.Q(revoked_at__isnull=True)
+            & (models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+            & (
+                models.Q(user__credentials_changed_at__isnull=True)
+                | models.Q(created_at__gte=models.F("user__credentials_changed_at"))
+            )
+        )
+
     @staticmethod
     def generate_key() -> str:
         return "vgl_" + secrets.token_urlsafe(32)
+
+
+class MembershipRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class MembershipRequest(UUIDModel, TenantScopedModel):
+    """A role change or new membership that would widen its requester's own access (four-eyes): it takes
+    effect only when another administrator of the tenant, or a platform administrator, approves it
+    (apps/tenancy/four_eyes.py)."""
+
+    # The membership is the person's in the tenant (unique per user and tenant): none yet when
+    # `previous_role` is empty (a new membership), else the one whose role changes.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=20, choices=RoleId.choices)
+    previous_role = models.CharField(max_length=20, choices=RoleId.choices, blank=True)
+    status = models.CharField(
+        max_length=10, choices=MembershipRequestStatus.choices, default=MembershipRequestStatus.PENDING
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open request per person and tenant: a second one would race the first.
+            models.UniqueConstraint(
+                fields=["user", "tenant"],
+                condition=models.Q(status="pending"),
+                name="tenancy_membershiprequest_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} · {self.tenant} ({self.status})"
 
 
 class ReferenceCounter(TenantScopedModel):

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
-from apps.tenancy.models import Membership, Outsider, Tenant
+from apps.tenancy.models import ApiToken, Membership, Outsider, Tenant
 from apps.tenancy.roles import Scope
 
 User = get_user_model()
@@ -30,3 +30,11 @@ def user_list(*, access: Access) -> QuerySet:
     member = Membership.unscoped.filter(user_id=OuterRef("pk"), tenant_id__in=readable)
     outsider = Outsider.unscoped.filter(user_id=OuterRef("pk"), tenant_id__in=readable)
     return User.objects.filter(Exists(member) | Exists(outsider) | Q(pk=access.user_id))
+
+
+TOKEN_LIST_FIELDS = ["id", "name", "key_prefix", "tenant", "role", "created_at", "expires_at", "last_used_at"]
+
+
+def token_list_own(*, user) -> QuerySet[ApiToken]:
+    """The person's own tokens that still sign in (ApiToken.live_q), never their hashes."""
+    return ApiToken.objects.filter(ApiToken.live_q(), user=user).only(*TOKEN_LIST_FIELDS)

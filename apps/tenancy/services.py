@@ -15,8 +15,17 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from apps.core.events import diff, publish, snapshot
+from apps.tenancy import email_verification, four_eyes
 from apps.tenancy.access import Access
-from apps.tenancy.models import ApiToken, Membership, MembershipSource, Outsider, Tenant, hash_token
+from apps.tenancy.models import (
+    ApiToken,
+    Membership,
+    MembershipRequest,
+    MembershipSource,
+    Outsider,
+    Tenant,
+    hash_token,
+)
 from apps.tenancy.roles import ROLES_ASSIGNABLE_BY_TENANT_ADMIN, RoleId, Scope
 
 User = get_user_model()
@@ -124,14 +133,19 @@ def membership_create(
     role: str,
     source: str = MembershipSource.MANUAL,
     data: Mapping | None = None,
-) -> Membership:
+) -> Membership | MembershipRequest:
     """`source` "sso" marks a membership that single sign-on manages (apps/tenancy/sso.py); `data` is
-    recorded with the event (e.g. which identity-provider group caused it)."""
+    recorded with the event (e.g. which identity-provider group caused it).
+
+    A membership that widens the actor's own access is not created: the pending MembershipRequest that
+    waits for a second administrator is returned instead (apps/tenancy/four_eyes.py)."""
     _check_role_assignable(access, tenant, role)
     if Membership.unscoped.filter(user=user, tenant=tenant).exists():
         raise ValidationError(
             {"user": ["This user is already a member of this tenant; change the role instead."]}
         )
+    if four_eyes.widens_own_access(actor=actor, user=user, tenant=tenant, role=role):
+        return four_eyes.membership_request_open(actor=actor, user=user, tenant=tenant, role=role)
     membership = Membership.unscoped.create(user=user, tenant=tenant, role=role, source=source)
     changes = {"user": [None, str(user.pk)], "role": [None, role]}
     if source != MembershipSource.MANUAL:
@@ -150,11 +164,18 @@ def membership_create(
 @transaction.atomic
 def membership_update(
     *, actor, access: Access, membership: Membership, role: str, data: Mapping | None = None
-) -> Membership:
+) -> Membership | MembershipRequest:
+    """A new role; one that widens the actor's own access returns a pending MembershipRequest instead."""
     membership = Membership.unscoped.select_for_update().get(pk=membership.pk)
     _check_role_assignable(access, membership.tenant, role)
     if not access.is_superuser:
         _require(membership.role != RoleId.EXECUTIVE, "Only platform administrators change executives.")
+    if role != membership.role and four_eyes.widens_own_access(
+        actor=actor, user=membership.user, tenant=membership.tenant, role=role
+    ):
+        return four_eyes.membership_request_open(
+            actor=actor, user=membership.user, tenant=membership.tenant, role=role, membership=membership
+        )
     before = snapshot(membership, ["role"])
     membership.role = role
     membership.save(update_fields=["role"])
@@ -231,6 +252,7 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
+    email_verification.email_check_free(email=email)
     user.full_clean(exclude=["password"])
     user.save(force_insert=True)
     publish(
@@ -271,10 +293,43 @@ def _may_administer_user(access: Access, user) -> bool:
     return bool(ties) and all(tenant_id in admin_tenants for tenant_id in ties)
 
 
+def _check_current_password(user, current_password: str | None) -> None:
+    if not current_password:
+        raise ValidationError(
+            {"current_password": ["Required: your current password, to change your own password or e-mail."]}
+        )
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": ["This is not your current password."]})
+
+
 @transaction.atomic
-def user_update(*, actor, access: Access, user, password: str | None = None, **fields):
-    _require(_may_administer_user(access, user) or actor.pk == user.pk, "You may not change this user.")
+def user_update(
+    *,
+    actor,
+    access: Access,
+    user,
+    password: str | None = None,
+    current_password: str | None = None,
+    email_verified: bool = False,
+    **fields,
+):
+    """A changed password (or a deactivation) ends every session and token of the person
+    (accounts.User.credentials_changed_at). One's own password or e-mail changes only with the current
+    password. A new e-mail address counts once confirmed through the link sent to it
+    (apps/tenancy/email_verification.py), unless the caller vouches for it (`email_verified`: single sign-on,
+    whose provider verified it)."""
+    own = actor is not None and actor.pk == user.pk
+    _require(_may_administer_user(access, user) or own, "You may not change this user.")
     user = User.objects.select_for_update().get(pk=user.pk)
+    new_email = fields.pop("email", None)
+    email_changes = new_email is not None and new_email.lower() != user.email.lower()
+    if own and (password or email_changes):
+        _check_current_password(user, current_password)
+    if new_email is not None and (not email_changes or not new_email or email_verified):
+        email_verification.email_check_free(email=new_email, user=user)
+        fields["email"] = new_email  # the same address (its case), none, or verified by the provider
+    elif email_changes:
+        email_verification.user_email_change_request(actor=actor, user=user, email=new_email)
     before = snapshot(user, USER_FIELDS)
     for name, value in fields.items():
         if name not in USER_FIELDS:
@@ -282,6 +337,8 @@ def user_update(*, actor, access: Access, user, password: str | None = None, **f
         if name == "is_active":
             _require(_may_administer_user(access, user), "You may not (de)activate this user.")
         setattr(user, name, value)
+    if user.is_active and not before["is_active"]:
+        email_verification.email_check_free(email=user.email, user=user)  # reactivated
     if password:
         validate_password_for(user, password)
         user.set_password(password)
@@ -348,7 +405,7 @@ def service_account_create(
 @transaction.atomic
 def token_revoke(*, actor, token: ApiToken) -> ApiToken:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    token.refresh_from_db()
+    token.refresh_from_db(fields=["revoked_at"])
     publish(verb="token.revoked", actor=actor, target=token, tenant_id=token.tenant_id)
     return token
 

@@ -190,6 +190,18 @@ def _profile(claims: Mapping) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _email_taken(email: str, user) -> bool:
+    return User.objects.filter(email__iexact=email, is_active=True).exclude(pk=user.pk).exists()
+
+
+def _new_profile(claims: Mapping) -> dict:
+    """A new account's names and e-mail; an address another active person uses stays theirs alone."""
+    profile = _profile(claims)
+    if profile.get("email") and User.objects.filter(email__iexact=profile["email"], is_active=True).exists():
+        del profile["email"]
+    return profile
+
+
 def _link_by_email(claims: Mapping, issuer: str):
     email = _verified_email(claims)
     if not email:
@@ -226,7 +238,7 @@ def sso_sign_in(*, issuer: str, subject: str, claims: Mapping) -> SsoSignIn:
                     actor=None,
                     access=_acting_for(None, ()),
                     username=_username_for(claims, issuer, subject),
-                    **_profile(claims),
+                    **_new_profile(claims),
                 )
                 result = SsoSignIn(user=user, identity=None, created=True)
             else:
@@ -253,8 +265,13 @@ def sso_sign_in(*, issuer: str, subject: str, claims: Mapping) -> SsoSignIn:
             raise SsoRefused("inactive", "This account is deactivated.")
 
         profile = {k: v for k, v in _profile(claims).items() if getattr(user, k) != v}
+        if "email" in profile and _email_taken(profile["email"], user):
+            del profile["email"]  # another active person's address: keep the one this person has
         if profile and not result.created:
-            user = user_update(actor=None, access=_acting_for(None, ()), user=user, **profile)
+            # The provider verified the address (_verified_email): it counts without a link of ours.
+            user = user_update(
+                actor=None, access=_acting_for(None, ()), user=user, email_verified=True, **profile
+            )
             result.user = user
 
         if settings.OIDC_GROUP_ROLES:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import path
 
 from apps.web.views import (
+    account,
     auth,
     incidents,
     insights,
@@ -31,6 +32,14 @@ urlpatterns = [
         name="two-factor-recovery-codes",
     ),
     path("account/security/remove/", two_factor.RemoveView.as_view(), name="two-factor-remove"),
+    path("account/", account.AccountView.as_view(), name="account"),
+    path("account/tokens/", account.TokensView.as_view(), name="account-tokens"),
+    path(
+        "account/tokens/<uuid:token_id>/revoke/",
+        account.TokenRevokeView.as_view(),
+        name="account-token-revoke",
+    ),
+    path("account/email/confirm/", account.EmailConfirmView.as_view(), name="email-confirm"),
     path("tenant/", auth.TenantFilterView.as_view(), name="tenant"),
     path("report/", reports.ReportCreateView.as_view(), name="report"),
     path("reports/mine/", reports.MyReportsView.as_view(), name="my-reports"),

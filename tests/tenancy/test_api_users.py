@@ -151,7 +151,11 @@ def test_changing_a_password_is_audited_without_the_password(tenant, make_member
     member = make_member("handler", tenant)
     client = api_client_for(member)
 
-    response = client.patch(detail(member), {"password": STRONG_PASSWORD}, format="json")
+    response = client.patch(
+        detail(member),
+        {"password": STRONG_PASSWORD, "current_password": "correct-horse-battery"},
+        format="json",
+    )
 
     assert response.status_code == 200, response.json()
     [entry] = audit_rows("user.updated", member)
@@ -162,7 +166,9 @@ def test_changing_a_password_is_audited_without_the_password(tenant, make_member
 def test_weak_password_on_update_is_rejected(tenant, make_member, api_client_for):
     member = make_member("handler", tenant)
 
-    response = api_client_for(member).patch(detail(member), {"password": "abc"}, format="json")
+    response = api_client_for(member).patch(
+        detail(member), {"password": "abc", "current_password": "correct-horse-battery"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "password" in response.json()

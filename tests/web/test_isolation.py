@@ -16,7 +16,17 @@ OBJECT_KWARGS = {
     "corrective_action_id": lambda w: w["corrective_action"].pk,
     "notification_id": lambda w: w["notification"].pk,
     "assignment_id": lambda w: w["assignment"].pk,
+    "token_id": lambda w: _token_of(w["users"]["manager"]).pk,  # one's own API tokens (account pages)
 }
+
+
+def _token_of(user):
+    from django.db import transaction
+
+    from apps.tenancy.services import token_create
+
+    with transaction.atomic():
+        return token_create(actor=user, user=user, name="isolation")[0]
 
 
 def object_pages():

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
 from apps.tenancy import selectors
-from apps.tenancy.models import Membership, Tenant
+from apps.tenancy.models import ApiToken, Membership, MembershipRequest, Tenant
 from apps.tenancy.roles import RoleId
 
 User = get_user_model()
@@ -50,10 +50,11 @@ class UserSerializer(StrictModelSerializer):
             "is_active",
             "is_service_account",
             "password",
+            "pending_email",
             "tenant",
             "role",
         ]
-        read_only_fields = ["id", "is_service_account"]
+        read_only_fields = ["id", "is_service_account", "pending_email"]
         extra_kwargs = {"username": {"validators": []}}
 
     def validate_username(self, value):
@@ -64,6 +65,14 @@ class UserSerializer(StrictModelSerializer):
 
 
 class UserUpdateSerializer(UserSerializer):
+    current_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=4096,
+        style={"input_type": "password"},
+        help_text="Required to change one's own `password` or `email`.",
+    )
+
     class Meta(UserSerializer.Meta):
         fields = [
             "id",
@@ -74,6 +83,8 @@ class UserUpdateSerializer(UserSerializer):
             "is_active",
             "is_service_account",
             "password",
+            "current_password",
+            "pending_email",
         ]
 
 
@@ -104,3 +115,45 @@ class TokenRequestSerializer(StrictSerializer):
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class OwnTokenSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="Whether this request is signed with this token.")
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "key_prefix",
+            "tenant",
+            "role",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "current",
+        ]
+        read_only_fields = fields
+
+    def get_current(self, token) -> bool:
+        request = self.context.get("request")
+        auth = getattr(request, "auth", None)
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
+
+
+class MembershipRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MembershipRequest
+        fields = [
+            "id",
+            "user",
+            "tenant",
+            "role",
+            "previous_role",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -1,27 +1,31 @@
 import math
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, views
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from apps.accounts import second_factor
-from apps.tenancy import selectors, services, signin, two_factor
+from apps.tenancy import membership_requests, selectors, services, signin, two_factor
 from apps.tenancy.access import access_for
 from apps.tenancy.api.base import AUTHENTICATED, PLATFORM_ADMIN, TenantScopedViewSet
 from apps.tenancy.api.filters import MembershipFilter
 from apps.tenancy.api.serializers import (
+    MembershipRequestSerializer,
     MembershipSerializer,
     MembershipUpdateSerializer,
+    OwnTokenSerializer,
     TenantSerializer,
     TokenRequestSerializer,
     TokenResponseSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
+from apps.tenancy.models import MembershipRequest
 from apps.tenancy.roles import Scope
 
 
@@ -90,9 +94,14 @@ class UserViewSet(
         )
 
     def perform_update(self, serializer):
+        request = self.request
         serializer.instance = services.user_update(
-            actor=self.request.user, access=self.access, user=serializer.instance, **serializer.validated_data
+            actor=request.user, access=self.access, user=serializer.instance, **serializer.validated_data
         )
+        if serializer.instance.pk == request.user.pk and request.auth is None:
+            # A new password ended every session and token of the person; the browser session that
+            # changed it goes on (as Django's own password change does), its tokens do not.
+            update_session_auth_hash(request._request, serializer.instance)
 
 
 class MembershipViewSet(
@@ -124,22 +133,84 @@ class MembershipViewSet(
     def scoped_queryset(self):
         return selectors.membership_list(access=self.access)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.membership_create(
-            actor=self.request.user, access=self.access, **serializer.validated_data
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.membership_create(
+            actor=request.user, access=self.access, **serializer.validated_data
         )
+        return self._answer(result, status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer):
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
         # `role` is the only writable field; a PATCH without it keeps the current role.
-        serializer.instance = services.membership_update(
-            actor=self.request.user,
+        result = services.membership_update(
+            actor=request.user,
             access=self.access,
-            membership=serializer.instance,
-            role=serializer.validated_data.get("role", serializer.instance.role),
+            membership=instance,
+            role=serializer.validated_data.get("role", instance.role),
         )
+        return self._answer(result, status.HTTP_200_OK)
+
+    def _answer(self, result, done: int) -> Response:
+        """A change that widens the caller's own access waits for a second administrator (four-eyes):
+        202 with the pending request (`/api/v1/membership-requests/{id}/`)."""
+        if isinstance(result, MembershipRequest):
+            return Response(MembershipRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+        return Response(MembershipSerializer(result, context=self.get_serializer_context()).data, status=done)
 
     def perform_destroy(self, instance):
         services.membership_delete(actor=self.request.user, access=self.access, membership=instance)
+
+
+class MembershipRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+    """Four-eyes requests (apps/tenancy/four_eyes.py): the tenants' member administrators see and decide
+    them; the requester sees its own."""
+
+    serializer_class = MembershipRequestSerializer
+    cursor_ordering = ("-created_at", "-id")
+    action_scopes = {
+        "list": AUTHENTICATED,
+        "retrieve": AUTHENTICATED,
+        "approve": Scope.MEMBER_ADMIN,
+        "refuse": Scope.MEMBER_ADMIN,
+    }
+
+    def scoped_queryset(self):
+        return membership_requests.membership_request_list(access=self.access)
+
+    @extend_schema(request=None, responses={200: MembershipSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        membership = membership_requests.membership_request_approve(
+            actor=request.user, access=self.access, request=self.get_object()
+        )
+        return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: MembershipRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        refused = membership_requests.membership_request_refuse(
+            actor=request.user, access=self.access, request=self.get_object()
+        )
+        return Response(MembershipRequestSerializer(refused).data)
+
+
+class OwnTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, TenantScopedViewSet):
+    """`/api/v1/auth/tokens/`: the caller's own API tokens that still sign in (never their keys); DELETE
+    revokes one. Anybody else's token answers 404."""
+
+    serializer_class = OwnTokenSerializer
+    cursor_ordering = ("-created_at", "-id")
+    action_scopes = {"list": AUTHENTICATED, "destroy": AUTHENTICATED}
+
+    def scoped_queryset(self):
+        return selectors.token_list_own(user=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.token_revoke(actor=self.request.user, token=instance)
 
 
 class LoginRateThrottle(AnonRateThrottle):
