@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from apps.core.identity import PSEUDONYM, redact_event
 from apps.core.origin import Origin, current_origin
 
 
@@ -63,21 +64,34 @@ def publish(
     data: Mapping[str, Any] | None = None,
     confidential: bool = False,
 ) -> DomainEvent:
+    """Publish to every subscriber, in the caller's transaction. `confidential`: the actor is the
+    confidential reporter of the report this concerns (decided by apps.core.identity's
+    is_confidential_reporter): the event then names nobody and carries no address or browser."""
     if not transaction.get_connection().in_atomic_block:
         raise EventOutsideTransaction(f"{verb} must be published inside the transaction that causes it")
     is_person = actor is not None and getattr(actor, "is_authenticated", False)
+    target_repr, changes, data, origin = str(target), dict(changes or {}), dict(data or {}), current_origin()
+    if confidential:  # the actor is a confidential reporter (apps.core.identity): recorded as nobody
+        target_repr, changes, data, origin = redact_event(
+            actor=actor if is_person else None,
+            target_repr=target_repr,
+            changes=changes,
+            data=data,
+            origin=origin,
+        )
     event = DomainEvent(
         verb=verb,
         actor_id=actor.pk if is_person and not confidential else None,
-        actor_repr="confidential" if confidential else (actor.get_username() if is_person else "system"),
+        actor_repr=PSEUDONYM if confidential else (actor.get_username() if is_person else "system"),
         tenant_id=tenant_id,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
-        target_repr=str(target)[:255],
+        target_repr=target_repr[:255],
         incident_id=incident_id,
-        changes=dict(changes or {}),
-        data=dict(data or {}),
+        changes=changes,
+        data=data,
         confidential=confidential,
+        origin=origin,
     )
     for pattern, handler in list(_subscribers):
         if fnmatch.fnmatchcase(verb, pattern):

@@ -2,7 +2,7 @@
 
     files/<id>-<name>   the stored bytes, unchanged (stored, not compressed)
     manifest.json       per file: id, name, size, SHA-256, collected by/at, custody log; deterministic
-                        (a confidential reporter's name shows as "confidential")
+                        (a confidential reporter shows as "confidential": apps.core.identity)
     incident.json       the incident's summary and timeline
     audit.json          the incident's segment of the tenant's audit hash chain
 
@@ -24,6 +24,7 @@ from typing import IO
 
 from apps.audit.selectors import audit_incident_extract
 from apps.core.errors import Conflict
+from apps.core.identity import holder_name, recorded_row_withheld, scrub
 from apps.evidence import selectors
 from apps.evidence.files import chunks_of, evidence_storage
 from apps.evidence.models import CustodyEvent, Evidence
@@ -54,33 +55,33 @@ def file_path(evidence: Evidence) -> str:
     return f"files/{evidence.pk}-{evidence.original_name}"
 
 
-def _hidden_names(evidence: Evidence) -> frozenset[str]:
-    """A confidential reporter's attachment names nobody of its reporter in the package: whoever it is
-    handed to may not know who reported (a manager who may is asked separately)."""
+def _reporter_hidden(evidence: Evidence):
+    """The confidential reporter of the item's report, whose traces the package replaces by the pseudonym
+    (apps.core.identity): whoever it is handed to may not know who reported, a manager included; or None."""
     report = evidence.report
-    return frozenset({report.reporter.get_username()}) if report and report.confidential else frozenset()
+    return report.reporter if report is not None and report.confidential else None
 
 
-def _shown(name: str, hidden: frozenset[str]) -> str:
-    return "confidential" if name in hidden else name
+def _shown(value, reporter):
+    return value if reporter is None else scrub(value, reporter)
 
 
-def _custody_row(event: CustodyEvent, hidden: frozenset[str]) -> dict:
+def _custody_row(event: CustodyEvent, reporter) -> dict:
     return {
         "id": str(event.pk),
         "action": event.action,
         "at": _iso(event.at),
-        "actor": _shown(event.actor_repr, hidden),
-        "from_holder": _shown(event.from_holder, hidden),
-        "to_holder": _shown(event.to_holder, hidden),
-        "purpose": event.purpose,
+        "actor": _shown(event.actor_repr, reporter),
+        "from_holder": _shown(event.from_holder, reporter),
+        "to_holder": _shown(event.to_holder, reporter),
+        "purpose": _shown(event.purpose, reporter),
         "location": event.location,
-        "data": event.data,
+        "data": _shown(event.data, reporter),
     }
 
 
 def _file_row(evidence: Evidence, custody: list[CustodyEvent]) -> dict:
-    hidden = _hidden_names(evidence)
+    reporter, report = _reporter_hidden(evidence), evidence.report
     return {
         "id": str(evidence.pk),
         "path": file_path(evidence),
@@ -89,21 +90,21 @@ def _file_row(evidence: Evidence, custody: list[CustodyEvent]) -> dict:
         "sha256": evidence.sha256,
         "description": evidence.description,
         "source": evidence.source,
-        "source_detail": evidence.source_detail,
+        "source_detail": _shown(evidence.source_detail, reporter),
         "method": evidence.method,
         "tool": evidence.tool,
         "tool_version": evidence.tool_version,
         "declared_content_type": evidence.declared_content_type,
         "detected_content_type": evidence.detected_content_type,
-        "collected_by": _shown(evidence.collected_by.get_username(), hidden),
+        "collected_by": holder_name(evidence.collected_by, report=report),
         "collected_at": _iso(evidence.collected_at),
         "collected_where": evidence.collected_where,
-        "uploaded_by": _shown(evidence.uploaded_by.get_username(), hidden),
+        "uploaded_by": holder_name(evidence.uploaded_by, report=report),
         "uploaded_at": _iso(evidence.uploaded_at),
         "seal_number": evidence.seal_number,
         "location": evidence.location,
         "supersedes": str(evidence.supersedes_id) if evidence.supersedes_id else None,
-        "custody": [_custody_row(event, hidden) for event in custody],
+        "custody": [_custody_row(event, reporter) for event in custody],
     }
 
 
@@ -176,10 +177,20 @@ def _audit_document(incident: Incident) -> tuple[IO[bytes], str]:
 
     write(f'{{"chain": "{incident.tenant_id}", "incident": "{incident.pk}", "entries": [\n'.encode())
     for n, row in enumerate(audit_incident_extract(tenant_id=incident.tenant_id, incident_id=incident.pk)):
-        write((b",\n" if n else b"") + json.dumps(row, sort_keys=True, default=str).encode())
+        write((b",\n" if n else b"") + json.dumps(_extract_row(row), sort_keys=True, default=str).encode())
     write(b"\n]}\n")
     spool.seek(0)
     return spool, digest.hexdigest()
+
+
+def _extract_row(row: dict) -> dict:
+    """An old row naming a confidential reporter (recorded before the redaction at source) is given as a
+    link only, like another incident's row, with the custody entry it recorded (verify_package)."""
+    if row.get("redacted") or not recorded_row_withheld(row):
+        return row
+    custody_event_id = (row.get("data") or {}).get("custody_event_id")
+    link = {"seq": row["seq"], "prev_hash": row["prev_hash"], "hash": row["hash"], "redacted": True}
+    return {**link, "withheld": "confidential reporter", "custody_event_id": custody_event_id}
 
 
 @dataclass

@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -20,7 +20,9 @@ from django.utils import timezone
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish
 from apps.core.files import sanitise_name
+from apps.core.identity import holder_name, is_confidential_reporter, recorded_actor
 from apps.core.origin import Origin, origin_as
+from apps.core.times import require_past_times
 from apps.core.validation import validate
 from apps.evidence.choices import MANUAL_CUSTODY_ACTIONS, CollectionMethod, CustodyAction, EvidenceSource
 from apps.evidence.files import SNIFF_BYTES, evidence_storage, rehash, sniff_content_type, storage_key_for
@@ -59,25 +61,18 @@ EVIDENCE_FIELDS = [
     "correction_reason",
 ]
 CUSTODY_FIELDS = ["action", "from_holder", "to_holder", "purpose", "location", "at"]
-# Collectors' clocks drift; a collection "from the future" beyond this is a typing error.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 SWEEP = "integrity"
 _SWEEP_LOCK = "evidence:integrity-sweep"
 
 
-def _confidential(evidence: Evidence) -> bool:
-    """An attachment of a confidential report: its events must not name the reporter."""
-    return evidence.report_id is not None and evidence.report.confidential
+def _report_of(evidence: Evidence) -> Report | None:
+    return evidence.report if evidence.report_id is not None else None
 
 
 def _holder(user, evidence: Evidence) -> str:
-    """Who, as the item's custody log names them: a confidential reporter by role only (the custody log
-    travels with the item into its incident, its page and its package; `actor` still says who)."""
-    if user is None:
-        return "system"
-    if _confidential(evidence) and evidence.report.reporter_id == user.pk:
-        return "reporter (confidential)"
-    return user.get_username()
+    """Who, as the item's custody log names them: a confidential reporter by the pseudonym only
+    (apps.core.identity: the custody log travels with the item into its incident, page and package)."""
+    return holder_name(user, report=_report_of(evidence))
 
 
 def _publish(*, verb: str, actor, evidence: Evidence, **kwargs) -> None:
@@ -87,7 +82,7 @@ def _publish(*, verb: str, actor, evidence: Evidence, **kwargs) -> None:
         target=evidence,
         tenant_id=evidence.tenant_id,
         incident_id=evidence.incident_id,
-        confidential=_confidential(evidence),
+        confidential=is_confidential_reporter(actor, report=_report_of(evidence)),
         **kwargs,
     )
 
@@ -98,7 +93,7 @@ def _custody(*, evidence: Evidence, action: str, actor, at: datetime | None = No
         evidence=evidence,
         action=action,
         at=at or timezone.now(),
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=recorded_actor(actor, report=_report_of(evidence)),
         actor_repr=_holder(actor, evidence)[:150],
         **fields,
     )
@@ -188,8 +183,7 @@ def evidence_add(
         raise ValidationError({"correction_reason": ["Say why the earlier item is corrected."]})
     now = timezone.now()
     collected_at = collected_at or now
-    if collected_at > now + CLOCK_TOLERANCE:
-        raise ValidationError({"collected_at": ["Cannot be in the future."]})
+    require_past_times({"collected_at": collected_at}, now=now)  # apps/core/times.py
 
     sha256 = getattr(file, "sha256", "")
     size = file.size
@@ -316,8 +310,7 @@ def custody_record(
     if action == CustodyAction.TRANSFERRED and not (from_holder.strip() and to_holder.strip()):
         raise ValidationError({"to_holder": ["A transfer names who hands over and who receives."]})
     now = timezone.now()
-    if at is not None and at > now + CLOCK_TOLERANCE:
-        raise ValidationError({"at": ["Cannot be in the future."]})
+    require_past_times({"at": at}, now=now)
     event = _custody(
         evidence=evidence,
         action=action,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.core.events import diff, publish
-from apps.core.origin import Origin, current_origin, origin_as
+from apps.core.identity import is_confidential_reporter
+from apps.core.origin import current_origin
+from apps.core.times import past_time_errors
 from apps.core.validation import validate
 from apps.reporting.choices import ReportChannel, ReportKind, ReportStatus
 from apps.reporting.models import Report
@@ -32,8 +34,6 @@ REPORT_FIELDS = [
     "channel",
     "received_at",
 ]
-# Reporters' clocks drift; a report "from the future" beyond this is a typing error.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def _channel_of_origin() -> str:
@@ -42,14 +42,10 @@ def _channel_of_origin() -> str:
 
 
 def _validate_times(*, occurred_at: datetime, detected_at: datetime | None, now: datetime) -> None:
-    errors = {}
-    if occurred_at > now + CLOCK_TOLERANCE:
-        errors["occurred_at"] = ["Cannot be in the future."]
-    if detected_at is not None:
-        if detected_at > now + CLOCK_TOLERANCE:
-            errors["detected_at"] = ["Cannot be in the future."]
-        elif detected_at < occurred_at:
-            errors["detected_at"] = ["Cannot be before occurred_at."]
+    # Neither in the future nor before the epoch (apps/core/times.py); noticed after it happened.
+    errors = past_time_errors({"occurred_at": occurred_at, "detected_at": detected_at}, now=now)
+    if detected_at is not None and "detected_at" not in errors and detected_at < occurred_at:
+        errors["detected_at"] = ["Cannot be before occurred_at."]
     if errors:
         raise ValidationError(errors)
 
@@ -97,18 +93,15 @@ def report_create(
     )
     validate(report)
     report.save(force_insert=True)
-    # The request's address and user agent identify a person as well as a name does.
-    origin = Origin(channel=current_origin().channel) if confidential else current_origin()
-    with origin_as(origin):
-        publish(
-            verb="report.created",
-            actor=actor,
-            target=report,
-            tenant_id=tenant.id,
-            changes=diff(report, {}, REPORT_FIELDS),
-            data={"reference": report.reference, "kind": kind, "confidential": confidential},
-            confidential=confidential,
-        )
+    publish(
+        verb="report.created",
+        actor=actor,
+        target=report,
+        tenant_id=tenant.id,
+        changes=diff(report, {}, REPORT_FIELDS),
+        data={"reference": report.reference, "kind": kind, "confidential": confidential},
+        confidential=is_confidential_reporter(actor, report=report),
+    )
     return report
 
 

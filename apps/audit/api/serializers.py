@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.audit.models import AuditEntry
+from apps.core.identity import redact_recorded
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -28,3 +29,11 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "hash",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        # A row marked confidential names nobody, however old (apps.core.identity).
+        data = super().to_representation(instance)
+        if instance.confidential:
+            shown = redact_recorded({**data, "confidential": True})
+            data = {key: shown[key] for key in data}
+        return data

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from apps.core.api.fast import FastRepresentationMixin
 from apps.core.api.fields import RecordedChoiceField, ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
+from apps.core.identity import PSEUDONYM, is_confidential_reporter
 from apps.evidence.choices import (
     MANUAL_CUSTODY_ACTION_CHOICES,
     CollectionMethod,
@@ -126,8 +127,12 @@ class CustodyEventSerializer(StrictModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if self.context.get("identity_hidden"):
-            data.update(actor=None, actor_repr="confidential")
+        evidence = self.context.get("evidence") or instance.evidence
+        report = evidence.report if evidence.report_id is not None else None
+        # An entry of the confidential reporter names nobody, for every reader (recorded so since issue 14;
+        # older entries kept the person as `actor`); the others' only to who may know the reporter.
+        if self.context.get("identity_hidden") or is_confidential_reporter(instance.actor_id, report=report):
+            data.update(actor=None, actor_repr=PSEUDONYM)
         return data
 
 
