@@ -50,3 +50,26 @@ def derived_role_password(secret_key: str, role: str) -> str:
     import hmac
 
     return hmac.new(secret_key.encode(), f"vigil database role {role}".encode(), hashlib.sha256).hexdigest()
+
+
+def env_secret(name: str, *, derived_from: str) -> bytes:
+    """A key that must never sit in the database: `NAME` (the value itself), or `NAME_FILE` (the path of a
+    file holding it, as a secrets manager or KMS agent mounts it; surrounding whitespace ignored). Unset,
+    it is derived from `derived_from` (SECRET_KEY), like the database roles' passwords."""
+    import hashlib
+    import hmac
+
+    value = os.environ.get(name, "")
+    path = os.environ.get(f"{name}_FILE", "")
+    if value and path:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            value = Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc}") from exc
+        if not value:
+            raise ImproperlyConfigured(f"{name}_FILE: {path} is empty")
+    if value:
+        return value.encode()
+    return hmac.new(derived_from.encode(), f"vigil {name}".encode(), hashlib.sha256).digest()

@@ -7,7 +7,7 @@ import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, derived_role_password, env_bool, env_int, env_list, env_str
+from config.env import BASE_DIR, derived_role_password, env_bool, env_int, env_list, env_secret, env_str
 from config.mail import smtp_security
 from config.oidc import check_provider_settings, parse_group_roles
 
@@ -18,6 +18,11 @@ TESTING = "pytest" in sys.modules
 DEBUG = env_bool("DEBUG", default=False)
 _INSECURE_KEY = "django-insecure-vigil-development-only-key-never-use-in-production-0123456789"
 SECRET_KEY = env_str("SECRET_KEY", default=_INSECURE_KEY if (DEBUG or TESTING) else None)
+# The audit trail's keys (apps/audit/keys.py, README "Audit trail"), never stored in the database: the HMAC
+# key of the chain (AUDIT_CHAIN_KEY or AUDIT_CHAIN_KEY_FILE) and the Ed25519 key that signs the checkpoints
+# (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE, a PEM private key). Unset: derived from SECRET_KEY.
+AUDIT_CHAIN_KEY = env_secret("AUDIT_CHAIN_KEY", derived_from=SECRET_KEY)
+AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY", derived_from=SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default="127.0.0.1,localhost" if (DEBUG or TESTING) else "")
 VAR_DIR = Path(env_str("VAR_DIR", default=str(BASE_DIR / "var")))
 

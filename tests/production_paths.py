@@ -33,14 +33,14 @@ _running_app_code: ContextVar[bool] = ContextVar("vigil_tests_running_app_code",
 _widening_on = False
 
 
-def _every_tenant() -> tuple[frozenset, None]:
+def _every_tenant() -> tuple[frozenset, None, bool]:
     from django.db import connections
 
     rows = connections["default"].connection.execute("SELECT id FROM tenancy_tenant").fetchall()
-    return frozenset(row[0] for row in rows), None
+    return frozenset(row[0] for row in rows), None, True  # and the platform's own rows (its audit chain)
 
 
-def widened() -> tuple[frozenset, object | None]:
+def widened() -> tuple[frozenset, object | None, bool]:
     """The suite's view outside every context: every tenant, except while the app's code runs."""
     if _running_app_code.get():
         return tenant_context._outside_any_context()

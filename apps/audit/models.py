@@ -31,8 +31,17 @@ class AuditEntry(models.Model):
     """One write: who, when, which tenant, what object, what changed, from where.
 
     Append-only (a database trigger refuses UPDATE and DELETE) and hash-chained per tenant: each row
-    stores the hash of the previous row of its chain, so an edited or removed row breaks the chain.
+    stores the hash of the previous row of its chain, so an edited or removed row breaks the chain. The
+    hash is plain SHA-256 (an extract verifies with nothing but the rows); `mac` keys it with the chain key
+    the database does not hold (apps/audit/keys.py), so a correctly hashed row appended by anyone with
+    write access to the database does not verify. Rows from before the key (migration 0004) have no mac.
     """
+
+    # Row-level security (apps.tenancy.rls): the context's tenants' rows; the platform chain (no tenant) for
+    # platform administrators only. The app's role only reads: rows are appended through the database
+    # function vigil_audit_append() (apps.audit.services.audit_record), which checks the chain's link.
+    rls_platform_rows = True
+    rls_read_only = True
 
     id = models.BigAutoField(primary_key=True)
     chain = models.CharField(max_length=40)
@@ -54,6 +63,8 @@ class AuditEntry(models.Model):
     confidential = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64, blank=True, default="")
+    mac_key = models.CharField(max_length=16, blank=True, default="")  # the chain key's id (keys.py)
 
     objects = AuditEntryManager()
     unscoped = models.Manager()
@@ -99,13 +110,25 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The head of each chain, recorded daily: a chain cut short below a recorded head shows truncation."""
+    """The head of each chain, recorded daily: a chain cut short below a recorded head shows truncation.
+
+    Each head is also a signed checkpoint (apps/audit/checkpoints.py): `checkpoint` is the exact JSON
+    document that was signed, `signature` its Ed25519 signature (hex), both also written to the evidence
+    storage (`storage_name`), so an auditor verifies them offline with the public key."""
+
+    rls_platform_rows = True
+    rls_read_only = True
 
     id = models.BigAutoField(primary_key=True)
     chain = models.CharField(max_length=40)
+    tenant = models.ForeignKey(Tenant, null=True, on_delete=models.PROTECT, related_name="+")
     seq = models.BigIntegerField()
     hash = models.CharField(max_length=64)
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    checkpoint = models.TextField(blank=True, default="")
+    signature = models.CharField(max_length=128, blank=True, default="")
+    signing_key = models.CharField(max_length=16, blank=True, default="")
+    storage_name = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["chain", "-seq"])]

@@ -4,8 +4,10 @@ from datetime import datetime
 
 from django.db.models import Max, Min, QuerySet
 
+from apps.audit import keys
 from apps.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
 from apps.tenancy.access import Access
+from apps.tenancy.context import SYSTEM_DATABASE
 from apps.tenancy.roles import Scope
 
 
@@ -28,12 +30,14 @@ class ChainBreak:
         return f"chain {self.chain}: first broken link at {where}: {self.reason}"
 
 
-def audit_chain_verify(*, chain: str) -> ChainBreak | None:
-    """Walk one chain in order, recomputing every hash; the first broken link, or None."""
-    expected_prev, expected_seq = GENESIS_HASH, 1
+def audit_chain_verify(*, chain: str, using: str = SYSTEM_DATABASE) -> ChainBreak | None:
+    """Walk one chain in order, recomputing every hash and checking every row's mac with the chain key;
+    the first broken link, or None. On the system connection: it reads whole chains, whatever context."""
+    expected_prev, expected_seq, keyed = GENESIS_HASH, 1, False
     entries: Iterator[AuditEntry] = (
-        AuditEntry.unscoped.filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
+        AuditEntry.unscoped.using(using).filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
     )
+    key_id = keys.chain_key_id()
     for entry in entries:
         if entry.seq != expected_seq:
             return ChainBreak(chain, entry.id, expected_seq, f"row seq {expected_seq} is missing")
@@ -41,8 +45,10 @@ def audit_chain_verify(*, chain: str) -> ChainBreak | None:
             return ChainBreak(chain, entry.id, entry.seq, "prev_hash does not match the previous row's hash")
         if entry.compute_hash() != entry.hash:
             return ChainBreak(chain, entry.id, entry.seq, "content does not match its hash (row edited)")
-        expected_prev, expected_seq = entry.hash, entry.seq + 1
-    recorded = AuditChainHead.objects.filter(chain=chain).aggregate(top=Max("seq"))["top"]
+        if problem := _mac_problem(entry, key_id=key_id, keyed=keyed):
+            return ChainBreak(chain, entry.id, entry.seq, problem)
+        expected_prev, expected_seq, keyed = entry.hash, entry.seq + 1, keyed or bool(entry.mac)
+    recorded = AuditChainHead.objects.using(using).filter(chain=chain).aggregate(top=Max("seq"))["top"]
     if recorded is not None and recorded >= expected_seq:
         return ChainBreak(
             chain, None, expected_seq, f"chain ends before its recorded head seq {recorded} (truncated)"
@@ -50,9 +56,21 @@ def audit_chain_verify(*, chain: str) -> ChainBreak | None:
     return None
 
 
-def audit_chains() -> list[str]:
-    chains = set(AuditEntry.unscoped.values_list("chain", flat=True).distinct())
-    chains |= set(AuditChainHead.objects.values_list("chain", flat=True).distinct())
+def _mac_problem(entry: AuditEntry, *, key_id: str, keyed: bool) -> str | None:
+    """Rows from before the chain key (migration 0004) have no mac; once a chain has a keyed row, every
+    later one must have its mac (the database's append function refuses a row without one)."""
+    if not entry.mac:
+        return "row has no mac after keyed rows (appended around the chain key)" if keyed else None
+    if entry.mac_key != key_id:
+        return f"row was keyed with chain key {entry.mac_key}, not the configured key {key_id}"
+    if not keys.chain_mac_matches(entry.hash, entry.mac):
+        return "mac does not match the row's hash (row not written by Vigil: forged)"
+    return None
+
+
+def audit_chains(*, using: str = SYSTEM_DATABASE) -> list[str]:
+    chains = set(AuditEntry.unscoped.using(using).values_list("chain", flat=True).distinct())
+    chains |= set(AuditChainHead.objects.using(using).values_list("chain", flat=True).distinct())
     return sorted(chains)
 
 
@@ -83,6 +101,8 @@ def _extract_row(entry: AuditEntry) -> dict:
         "confidential": entry.confidential,
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "mac": entry.mac,
+        "mac_key": entry.mac_key,
     }
 
 
@@ -90,7 +110,11 @@ def audit_incident_extract(*, tenant_id, incident_id) -> Iterator[dict]:
     """The segment of the tenant's chain from the incident's first row to its last, in order: the
     incident's rows in full, every other row as a link only (`seq`, `prev_hash`, `hash`, `redacted`), so
     the extract's chain verifies on its own and a dropped or edited row shows, while other incidents'
-    rows reveal nothing. Read-only; a server-side cursor keeps memory flat."""
+    rows reveal nothing. Read-only; a server-side cursor keeps memory flat.
+
+    On the app's connection, behind row-level security: the package's own transaction (its rows not yet
+    committed) and the caller's context, which holds the incident's tenant (a separate system connection
+    would see neither the one nor respect the other)."""
     chain = str(tenant_id)
     ours = AuditEntry.unscoped.filter(chain=chain, incident_id=incident_id)
     bounds = ours.aggregate(first=Min("seq"), last=Max("seq"))
@@ -138,5 +162,9 @@ def audit_extract_check(rows) -> str | None:
             )
             if entry.compute_hash() != row.get("hash"):
                 return f"audit row seq {seq}: content does not match its hash (row edited)"
+            # The mac needs the chain key: checked where it is configured (the installation that made it).
+            keyed_here = row.get("mac") and row.get("mac_key") == keys.chain_key_id()
+            if keyed_here and not keys.chain_mac_matches(row["hash"], row["mac"]):
+                return f"audit row seq {seq}: mac does not match its hash (row not written by Vigil)"
         previous = row
     return None

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.audit.services import audit_record_chain_heads as record_heads
+from apps.audit.checkpoints import audit_record_chain_heads as record_heads
 
 
 @shared_task(name="apps.audit.tasks.audit_record_chain_heads")

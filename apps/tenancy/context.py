@@ -89,13 +89,17 @@ def iterate_within(context: TenantContext, items: Iterable[T]) -> Iterator[T]:
 # The database side (row-level security)
 # --------------------------------------------------------------------------------------------------
 
-_SET_SESSION = "SELECT set_config('vigil.tenant_ids', %s, false), set_config('vigil.user_id', %s, false)"
+_SET_SESSION = (
+    "SELECT set_config('vigil.tenant_ids', %s, false), set_config('vigil.user_id', %s, false), "
+    "set_config('vigil.platform', %s, false)"
+)
 
 
-def _outside_any_context() -> tuple[frozenset, object | None]:
-    """What the database session holds outside every context: nothing. (The test suite's own setup and
-    assertions read across tenants; tests/conftest.py widens this for them, never for the app's code.)"""
-    return frozenset(), None
+def _outside_any_context() -> tuple[frozenset, object | None, bool]:
+    """What the database session holds outside every context: no tenant, no person, not the platform's
+    rows. (The test suite's own setup and assertions read across tenants; tests/conftest.py widens this
+    for them, never for the app's code.)"""
+    return frozenset(), None, False
 
 
 outside_any_context = _outside_any_context
@@ -104,9 +108,14 @@ outside_any_context = _outside_any_context
 def _session_values(context: TenantContext | None) -> list[str]:
     if context is not None:
         tenant_ids, user_id = context.tenant_ids, context.access.user_id
+        platform = context.access.is_superuser  # the platform's own rows (its audit chain): rls.py
     else:
-        tenant_ids, user_id = outside_any_context()
-    return [",".join(sorted(map(str, tenant_ids))), "" if user_id is None else str(user_id)]
+        tenant_ids, user_id, platform = outside_any_context()
+    return [
+        ",".join(sorted(map(str, tenant_ids))),
+        "" if user_id is None else str(user_id),
+        "on" if platform else "",
+    ]
 
 
 def _write_session(context: TenantContext | None, *, on_exit: bool = False) -> None:

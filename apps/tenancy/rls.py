@@ -35,6 +35,11 @@ $$;
 CREATE OR REPLACE FUNCTION vigil_user_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT nullif(current_setting('vigil.user_id', true), '')::uuid
 $$;
+-- The context is a platform administrator's (`vigil.platform`): rows of no tenant that belong to the
+-- platform (its audit chain) are theirs only.
+CREATE OR REPLACE FUNCTION vigil_platform() RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(current_setting('vigil.platform', true), '') = 'on'
+$$;
 -- The tenants in context and their ancestors: a membership in a parent tenant covers its descendants.
 CREATE OR REPLACE FUNCTION vigil_tenant_lineage() RETURNS uuid[] LANGUAGE sql STABLE AS $$
     SELECT coalesce(array_agg(DISTINCT ancestor::uuid), '{}'::uuid[])
@@ -64,10 +69,12 @@ _IN_CONTEXT = "tenant_id = ANY ((SELECT vigil_tenant_ids())::uuid[])"
 _GRANTED_INCIDENT = "{column} = ANY ((SELECT vigil_granted_incident_ids())::uuid[])"
 _OWN_ROW = "user_id = (SELECT vigil_user_id())"
 _IN_LINEAGE = "tenant_id = ANY ((SELECT vigil_tenant_lineage())::uuid[])"
+_PLATFORM_ROW = "tenant_id IS NULL AND (SELECT vigil_platform())"
 
 
 def protected_models() -> list:
-    """Every model whose rows belong to a tenant: tenant-owned rows and tenant additions to reference data."""
+    """Every model whose rows belong to a tenant: tenant-owned rows, tenant additions to reference data, and
+    rows of a tenant or of the platform (`rls_platform_rows`: the audit trail)."""
     from apps.tenancy.managers import ReferenceDataManager
     from apps.tenancy.models import TenantScopedModel
 
@@ -76,8 +83,18 @@ def protected_models() -> list:
         for model in apps.get_models()
         if not model._meta.proxy
         and model._meta.managed
-        and (issubclass(model, TenantScopedModel) or isinstance(model._default_manager, ReferenceDataManager))
+        and (
+            issubclass(model, TenantScopedModel)
+            or isinstance(model._default_manager, ReferenceDataManager)
+            or getattr(model, "rls_platform_rows", False)
+        )
     ]
+
+
+def read_only_models() -> list:
+    """Protected models the app's role may read but never write (`rls_read_only`: the audit trail, appended
+    through its own SECURITY DEFINER function, apps/audit/migrations/0005_append_function.py)."""
+    return [model for model in protected_models() if getattr(model, "rls_read_only", False)]
 
 
 def policy_conditions(model) -> tuple[str, str]:
@@ -92,8 +109,12 @@ def policy_conditions(model) -> tuple[str, str]:
     if model is Membership:
         readable.append(_OWN_ROW)  # building a person's Access reads their memberships before any context
         readable.append(_IN_LINEAGE)  # who covers a tenant from above (recipients, reviewers)
-    if model._meta.get_field("tenant").null:  # reference data: shipped rows (no tenant) are everyone's
+    if getattr(model, "rls_platform_rows", False):  # no tenant: the platform's, for platform administrators
+        readable.append(_PLATFORM_ROW)
+    elif model._meta.get_field("tenant").null:  # reference data: shipped rows (no tenant) are everyone's
         readable.insert(0, "tenant_id IS NULL")
+    if getattr(model, "rls_read_only", False):
+        writable = ["false"]
     # Wrapped in coalesce(…, false) (apps.core.conditions.checked_per_row): the same filter, but the
     # planner does not plan from it. As plain ORs, PostgreSQL guesses 5 % for each comparison with an
     # InitPlan's array and, times the query's own tenant filter, expects a 20th of a tenant's rows — and
@@ -142,6 +163,9 @@ def apply(*, using: str) -> None:
         cursor.execute(_FUNCTIONS)
         for role in sorted(runtime_roles):
             _grant(cursor, role, database=connection.settings_dict["NAME"])
+        if _app_role() in runtime_roles:  # never the owner's own privileges
+            for model in read_only_models():
+                _revoke_writes(cursor, _app_role(), table=connection.ops.quote_name(model._meta.db_table))
         for model in protected_models():
             table = connection.ops.quote_name(model._meta.db_table)
             using_sql, check_sql = policy_conditions(model)
@@ -175,6 +199,18 @@ def _ensure_role(cursor, name: str, *, bypass: bool) -> None:
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _app_role() -> str:
+    """The role the app runs as (the system jobs' role keeps its writes: it records the chain heads)."""
+    if settings.DATABASES_DERIVE_ROLES:
+        return settings.DATABASE_RUNTIME_ROLE
+    return settings.DATABASES["default"]["USER"]
+
+
+def _revoke_writes(cursor, role: str, *, table: str) -> None:
+    quoted = '"' + role.replace('"', '""') + '"'
+    cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON {table} FROM {quoted}")
 
 
 def _grant(cursor, role: str, *, database: str) -> None:

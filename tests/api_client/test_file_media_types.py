@@ -6,7 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-pytestmark = pytest.mark.django_db
+# Committed for real: the audit checkpoints are recorded on the system connection, which sees only that.
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "system"])
 
 JSON = "application/json"
 
@@ -23,8 +24,9 @@ def file_answers() -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def urls(declare, manager, api_client_for):
-    """A real URL for each file endpoint: an incident with evidence, a GDPR notice submitted with a copy."""
+def urls(declare, manager, api_client_for, tenant):
+    """A real URL for each file endpoint: an incident with evidence, a GDPR notice submitted with a copy,
+    a signed audit checkpoint."""
     client = api_client_for(manager)
     incident = declare()
     patched = client.patch(
@@ -47,7 +49,15 @@ def urls(declare, manager, api_client_for):
         format="multipart",
     )
     assert submitted.status_code == 200, submitted.json()
+    from apps.audit.checkpoints import audit_record_chain_heads
+    from apps.audit.models import AuditChainHead
+
+    audit_record_chain_heads()
+    checkpoint = AuditChainHead.objects.using("system").get(chain=str(tenant.pk)).pk
     return {
+        "/api/v1/audit/checkpoints/public-key/": "/api/v1/audit/checkpoints/public-key/",
+        "/api/v1/audit/checkpoints/{id}/document/": f"/api/v1/audit/checkpoints/{checkpoint}/document/",
+        "/api/v1/audit/checkpoints/{id}/signature/": f"/api/v1/audit/checkpoints/{checkpoint}/signature/",
         "/api/v1/evidence/{id}/download/": f"/api/v1/evidence/{evidence['id']}/download/",
         "/api/v1/obligations/{id}/copy/": f"/api/v1/obligations/{obligation['id']}/copy/",
         "/api/v1/incidents/{incident_pk}/evidence-package/": (
@@ -58,13 +68,17 @@ def urls(declare, manager, api_client_for):
     }
 
 
-def test_every_declared_file_media_type_is_served_when_asked_for(urls, manager, api_client_for):
+def test_every_declared_file_media_type_is_served_when_asked_for(
+    urls, manager, api_client_for, make_member, tenant
+):
     client = api_client_for(manager)
+    auditor = api_client_for(make_member("auditor", tenant))  # the audit checkpoints are the auditors'
     answers = file_answers()
     assert {path for path, _ in answers} == set(urls)
     assert ("/api/v1/incidents/{incident_pk}/evidence-package/", "application/zip") in answers
     for path, media_type in sorted(answers):
-        response = client.get(urls[path], HTTP_ACCEPT=media_type)
+        caller = auditor if path.startswith("/api/v1/audit/") else client
+        response = caller.get(urls[path], HTTP_ACCEPT=media_type)
         assert response.status_code == 200, (path, media_type, response.content[:300])
         assert response["Content-Type"].split(";")[0] == media_type, path
 

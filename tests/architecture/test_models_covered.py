@@ -41,15 +41,17 @@ GLOBAL_MODELS: dict[str, str] = {
     "audit.AuditEntry": (
         "Nullable tenant: platform-level events (tenant and user creation, sign-ins) form their own chain. "
         "Its default manager AuditEntryManager is scoped like TenantManager (fails closed without a context; "
-        "the platform chain only for superusers) and `unscoped` is explicit."
+        "the platform chain only for superusers) and `unscoped` is explicit. Behind row-level security too "
+        "(rls_platform_rows: the platform chain for platform administrators), read-only for the app's role."
     ),
     "web.SignInThrottle": (
         "Failed sign-ins per (username, address) for the lockout (apps/web/lockout.py): written before "
         "anyone is signed in, so there is no tenant; read only by the sign-in form, never listed."
     ),
     "audit.AuditChainHead": (
-        "Daily head of each hash chain, written by a system task and read only by chain verification, "
-        "never through the API."
+        "Daily head of each hash chain, signed (a checkpoint), written by a system task on the system "
+        "connection; its nullable tenant is the chain's (null: the platform's), behind row-level security "
+        "like the audit rows, listed to auditors by apps.audit.checkpoints.audit_checkpoint_list."
     ),
     "response.IncidentUserObjectPermission": (
         "Guardian direct-FK grant (must subclass guardian's UserObjectPermissionBase). It carries a NOT NULL "

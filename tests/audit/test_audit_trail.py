@@ -6,9 +6,9 @@ from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 from django.db.utils import DatabaseError
 
+from apps.audit.checkpoints import audit_record_chain_heads
 from apps.audit.models import GENESIS_HASH, PLATFORM_CHAIN, AuditEntry
 from apps.audit.selectors import audit_chain_verify
-from apps.audit.services import audit_record_chain_heads
 from apps.core.events import EventOutsideTransaction, publish
 from apps.core.origin import Origin, origin_as
 from apps.tenancy.access import access_for
@@ -71,22 +71,39 @@ def test_events_must_be_published_inside_the_causing_transaction(superuser):
 
 
 def test_the_database_refuses_update_and_delete(chain):
+    """The app's role holds no write privilege on the trail; the trigger refuses even the owner."""
     entry = AuditEntry.unscoped.filter(chain=chain).first()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         AuditEntry.unscoped.filter(pk=entry.pk).update(verb="forged")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         AuditEntry.unscoped.filter(pk=entry.pk).delete()
     with (
-        pytest.raises(DatabaseError, match="append-only"),
+        pytest.raises(DatabaseError, match="permission denied"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
         cursor.execute("UPDATE audit_auditentry SET actor_repr = 'someone else' WHERE id = %s", [entry.pk])
 
 
-# Tampering needs the owner's (here a superuser's) connection, which sees only committed rows: these tests
-# commit for real.
-TAMPERING = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+def test_the_owner_too_cannot_update_or_delete(chain):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(using="owner"),
+        connections["owner"].cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditentry SET actor_repr = 'someone else' WHERE chain = %s", [chain])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(using="owner"),
+        connections["owner"].cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditentry WHERE chain = %s", [chain])
+
+
+# Tampering needs the owner's (here a superuser's) connection, and the verifier reads on the system
+# connection; both see only committed rows: these tests commit for real.
+TAMPERING = pytest.mark.django_db(transaction=True, databases=["default", "owner", "system"])
 
 
 def _tamper(sql: str, params) -> None:
@@ -98,9 +115,10 @@ def _tamper(sql: str, params) -> None:
         cursor.execute("SET LOCAL session_replication_role = origin")
 
 
+@TAMPERING
 def test_verify_audit_passes_on_an_intact_trail(chain, capsys):
     call_command("verify_audit")
-    assert "intact" in capsys.readouterr().out
+    assert "OK: 1 audit chain(s) intact" in capsys.readouterr().out
 
 
 @TAMPERING

@@ -1,6 +1,6 @@
 import django_filters
 
-from apps.audit.models import AuditEntry
+from apps.audit.models import AuditChainHead, AuditEntry
 from apps.core.api.filters import UTCIsoDateTimeFilter
 from apps.tenancy.api.filters import TenantNarrowingFilter
 
@@ -18,4 +18,14 @@ class AuditEntryFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEntry
+        fields = []
+
+
+class AuditCheckpointFilter(django_filters.FilterSet):
+    tenant = TenantNarrowingFilter()
+    chain = django_filters.CharFilter()
+    since = UTCIsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
+
+    class Meta:
+        model = AuditChainHead
         fields = []

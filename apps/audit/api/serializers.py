@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.audit.models import AuditEntry
+from apps.audit.models import AuditChainHead, AuditEntry
 from apps.core.identity import redact_recorded
 
 
@@ -37,3 +37,23 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             shown = redact_recorded({**data, "confidential": True})
             data = {key: shown[key] for key in data}
         return data
+
+
+class AuditCheckpointSerializer(serializers.ModelSerializer):
+    """A signed chain head: `checkpoint` is the exact signed document, `signature` its Ed25519 signature
+    (hex); the `document/` and `signature/` downloads give the same bytes as files for openssl."""
+
+    class Meta:
+        model = AuditChainHead
+        fields = [
+            "id",
+            "chain",
+            "tenant",
+            "seq",
+            "hash",
+            "recorded_at",
+            "signing_key",
+            "checkpoint",
+            "signature",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,81 @@
+"""The audit trail's two keys, both held by the application, never by the database (settings, README
+"Audit trail"):
+
+- the chain key (HMAC-SHA256): every row's `mac` keys its SHA-256 `hash`, so a row that someone with write
+  access to the database appends, however correctly hashed, does not verify (`verify_audit`);
+- the checkpoint key (Ed25519): signs the chain heads recorded daily, so an auditor verifies a head offline
+  with the public key and standard tools (openssl), without the database or the chain key.
+
+Each key is named by a short id (a fingerprint, not the key) stored next to what it made, so a verifier
+configured with another key says so instead of calling every row forged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import cache
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+MAC_SCHEME = "hmac-sha256"
+
+
+def _fingerprint(material: bytes) -> str:
+    return hashlib.sha256(material).hexdigest()[:16]
+
+
+def chain_key_id() -> str:
+    return _fingerprint(b"vigil audit chain key id:" + settings.AUDIT_CHAIN_KEY)
+
+
+def chain_mac(row_hash: str) -> str:
+    """HMAC-SHA256 of a row's hash (which covers its content, chain, seq and previous hash)."""
+    return hmac.new(settings.AUDIT_CHAIN_KEY, row_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def chain_mac_matches(row_hash: str, mac: str) -> bool:
+    return hmac.compare_digest(chain_mac(row_hash), mac or "")
+
+
+@cache
+def _signing_key(material: bytes) -> Ed25519PrivateKey:
+    if material.lstrip().startswith(b"-----BEGIN"):
+        key = serialization.load_pem_private_key(material, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM)")
+        return key
+    if len(material) == 32:  # derived from SECRET_KEY (settings): the seed itself
+        return Ed25519PrivateKey.from_private_bytes(material)
+    raise ImproperlyConfigured(
+        "AUDIT_SIGNING_KEY must be an Ed25519 private key in PEM form "
+        "(openssl genpkey -algorithm ed25519 -out audit-signing.pem)"
+    )
+
+
+def signing_key() -> Ed25519PrivateKey:
+    return _signing_key(settings.AUDIT_SIGNING_KEY)
+
+
+def public_key() -> Ed25519PublicKey:
+    return signing_key().public_key()
+
+
+def public_key_pem() -> bytes:
+    return public_key().public_bytes(
+        encoding=serialization.Encoding.PEM, format=serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def signing_key_id() -> str:
+    raw = public_key().public_bytes(
+        encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
+    )
+    return _fingerprint(raw)
+
+
+def sign(data: bytes) -> bytes:
+    """A raw 64-byte Ed25519 signature (what `openssl pkeyutl -verify -rawin -sigfile` reads)."""
+    return signing_key().sign(data)

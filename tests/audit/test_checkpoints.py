@@ -1,0 +1,158 @@
+"""Signed checkpoints (issue 14): each chain's head, recorded daily, signed with Ed25519, written to the
+evidence storage, exportable (API for auditors, a management command for operators), and verified
+offline with the real openssl binary, with the README's own command."""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.files.storage import storages
+from django.core.management import call_command
+from django.db import transaction
+
+from apps.audit.checkpoints import audit_record_chain_heads, checkpoint_verify
+from apps.audit.models import PLATFORM_CHAIN, AuditChainHead, AuditEntry
+from apps.core.events import publish
+from tests.factories import TenantFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "system"])
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENSSL = shutil.which("openssl")
+OFFLINE_CHECK = (
+    "openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in checkpoint.json -sigfile checkpoint.sig"
+)
+
+
+@pytest.fixture
+def recorded(make_member, superuser):
+    a, b = TenantFactory(name="Alpha"), TenantFactory(name="Bravo")
+    with transaction.atomic():
+        for tenant in (a, b):
+            publish(verb="test.event", actor=superuser, target=tenant, tenant_id=tenant.pk)
+        publish(verb="platform.event", actor=superuser, target=superuser)
+    assert audit_record_chain_heads() == 3
+    return {"a": a, "b": b, "auditor": make_member("auditor", a)}
+
+
+def _openssl(command: str, cwd: Path) -> subprocess.CompletedProcess:
+    assert OPENSSL, "the openssl binary is needed (apt-get install openssl)"
+    return subprocess.run(
+        shlex.split(command), cwd=cwd, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def _download(client, path: str) -> bytes:
+    response = client.get(path)
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/octet-stream"
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_an_auditor_downloads_a_checkpoint_and_verifies_it_offline_with_openssl(
+    recorded, api_client_for, tmp_path
+):
+    client = api_client_for(recorded["auditor"])
+    listing = client.get("/api/v1/audit/checkpoints/")
+    assert listing.status_code == 200
+    [item] = listing.json()["results"]  # its own tenant's chain: not Bravo's, not the platform's
+    head = AuditEntry.unscoped.get(chain=str(recorded["a"].pk))
+    assert (item["chain"], item["seq"], item["hash"]) == (str(recorded["a"].pk), head.seq, head.hash)
+    document = json.loads(item["checkpoint"])
+    assert document["seq"] == head.seq
+    assert document["hash"] == head.hash
+    assert document["tenant"] == str(recorded["a"].pk)
+
+    base = f"/api/v1/audit/checkpoints/{item['id']}"
+    (tmp_path / "pub.pem").write_bytes(_download(client, "/api/v1/audit/checkpoints/public-key/"))
+    (tmp_path / "checkpoint.json").write_bytes(_download(client, f"{base}/document/"))
+    (tmp_path / "checkpoint.sig").write_bytes(_download(client, f"{base}/signature/"))
+    assert (tmp_path / "checkpoint.json").read_text() == item["checkpoint"]
+    assert (tmp_path / "checkpoint.sig").read_bytes().hex() == item["signature"]
+
+    verified = _openssl(OFFLINE_CHECK, tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Signature Verified Successfully" in verified.stdout
+
+    # A checkpoint edited afterwards (an earlier head claimed) does not verify.
+    (tmp_path / "checkpoint.json").write_text(item["checkpoint"].replace(f'"seq":{head.seq}', '"seq":0'))
+    refused = _openssl(OFFLINE_CHECK, tmp_path)
+    assert refused.returncode != 0
+    assert "Signature Verification Failure" in refused.stdout + refused.stderr
+
+
+def test_the_readme_recipe_is_the_command_that_verifies(recorded, api_client_for, tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Audit trail") :]
+    section = section[: section.index("\n## ", 1)]
+    commands = [line.strip() for line in section.splitlines() if line.strip().startswith("openssl pkeyutl")]
+    assert commands == [OFFLINE_CHECK]
+    assert "/api/v1/audit/checkpoints/public-key/" in section
+    assert "export_audit_checkpoints" in section
+    client = api_client_for(recorded["auditor"])
+    [item] = client.get("/api/v1/audit/checkpoints/").json()["results"]
+    base = f"/api/v1/audit/checkpoints/{item['id']}"
+    (tmp_path / "pub.pem").write_bytes(_download(client, "/api/v1/audit/checkpoints/public-key/"))
+    (tmp_path / "checkpoint.json").write_bytes(_download(client, f"{base}/document/"))
+    (tmp_path / "checkpoint.sig").write_bytes(_download(client, f"{base}/signature/"))
+    assert _openssl(commands[0], tmp_path).returncode == 0
+
+
+def test_checkpoints_are_written_to_the_evidence_storage(recorded):
+    storage = storages["evidence"]
+    heads = list(AuditChainHead.objects.using("system").order_by("chain"))
+    assert len(heads) == 3
+    for head in heads:
+        assert head.storage_name.startswith(f"audit-checkpoints/{head.chain}/")
+        with storage.open(head.storage_name, "rb") as stored:
+            assert stored.read() == head.checkpoint.encode()
+        with storage.open(head.storage_name.removesuffix(".json") + ".sig", "rb") as stored:
+            signature = stored.read()
+        assert signature.hex() == head.signature
+        assert len(signature) == 64
+        assert checkpoint_verify(document=head.checkpoint.encode(), signature=signature)
+
+
+def test_the_export_command_writes_what_openssl_verifies(recorded, tmp_path):
+    call_command("export_audit_checkpoints", str(tmp_path / "out"), "--latest")
+    out = tmp_path / "out"
+    documents = sorted(out.glob("*.json"))
+    assert len(documents) == 3
+    assert {json.loads(path.read_text())["chain"] for path in documents} == {
+        str(recorded["a"].pk),
+        str(recorded["b"].pk),
+        PLATFORM_CHAIN,
+    }
+    for path in documents:
+        command = (
+            f"openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in {path.name} -sigfile {path.stem}.sig"
+        )
+        verified = _openssl(command, out)
+        assert verified.returncode == 0, verified.stderr
+
+
+def test_who_reads_checkpoints(recorded, api_client_for, make_member, superuser):
+    handler = make_member("handler", recorded["a"])
+    assert api_client_for(handler).get("/api/v1/audit/checkpoints/").status_code == 403
+    assert api_client_for(handler).get("/api/v1/audit/checkpoints/public-key/").status_code == 403
+    bravo = AuditChainHead.objects.using("system").get(chain=str(recorded["b"].pk))
+    auditor = api_client_for(recorded["auditor"])
+    assert auditor.get(f"/api/v1/audit/checkpoints/{bravo.pk}/").status_code == 404
+    assert auditor.get(f"/api/v1/audit/checkpoints/{bravo.pk}/document/").status_code == 404
+    admin = api_client_for(superuser)
+    chains = {item["chain"] for item in admin.get("/api/v1/audit/checkpoints/").json()["results"]}
+    assert chains == {str(recorded["a"].pk), str(recorded["b"].pk), PLATFORM_CHAIN}
+    narrowed = admin.get(f"/api/v1/audit/checkpoints/?tenant={recorded['b'].pk}").json()["results"]
+    assert [item["chain"] for item in narrowed] == [str(recorded["b"].pk)]
+
+
+def test_a_signature_by_another_key_does_not_verify(recorded):
+    head = AuditChainHead.objects.using("system").filter(chain=str(recorded["a"].pk)).get()
+    forged = Ed25519PrivateKey.generate().sign(head.checkpoint.encode())
+    assert not checkpoint_verify(document=head.checkpoint.encode(), signature=forged)
+    assert re.fullmatch(r"[0-9a-f]{128}", head.signature)
