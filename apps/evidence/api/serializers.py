@@ -13,7 +13,7 @@ from apps.evidence.choices import (
 from apps.evidence.models import CustodyEvent, Evidence
 from apps.evidence.selectors import evidence_list
 from apps.reporting.selectors import report_list
-from apps.response.selectors import incident_visible
+from apps.response.selectors import Need, incident_visible
 from apps.tenancy.selectors import user_list
 
 # Who handled an attachment of a confidential report is shown only where its reporter may be known.
@@ -21,7 +21,7 @@ IDENTITY_FIELDS = ("collected_by", "uploaded_by")
 
 
 def _incidents(access):
-    return incident_visible(access=access).filter(summary_only=False)
+    return incident_visible(access=access, need=Need.FULL)
 
 
 def _reports(access):

@@ -5,7 +5,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apps.core.api.pagination import OffsetPagination
-from apps.response.selectors import incident_get
+from apps.response.selectors import Need, incident_get
 from apps.reviews import selectors, services
 from apps.reviews.api.filters import CorrectiveActionFilter, LessonFilter, ReviewFilter
 from apps.reviews.api.serializers import (
@@ -23,7 +23,7 @@ from apps.tenancy.roles import Scope
 
 def _put_grant_read_on_record(view, incident_id) -> None:
     """A review read by an outsider through a grant is logged like the incident itself (design rule 1)."""
-    incident_get(access=view.access, actor=view.request.user, incident_id=incident_id)
+    incident_get(access=view.access, actor=view.request.user, incident_id=incident_id, need=Need.FULL)
 
 
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
