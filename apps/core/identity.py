@@ -14,7 +14,8 @@ included, because records travel (audit extracts, evidence packages, webhook bod
   calls `redact_event` when the actor is the confidential reporter;
 - custody entries: `holder_name` and `recorded_actor`;
 - what was recorded before this rule: `redact_recorded` at read (audit rows cannot be rewritten: they
-  are hash-chained), the same redaction applied to the stored row.
+  are hash-chained; timeline entries are append-only: `redact_people` where `recorded_as_confidential`),
+  the redaction the rows recorded since already carry.
 
 Apps below reporting (response, audit) decide with the duck-typed `report` (anything with
 `confidential` and `reporter_id`), so every writer can import this module.
@@ -125,13 +126,28 @@ def redact_event(
     )
 
 
-def _redact_people(values: Mapping) -> dict:
-    return {
-        key: (PSEUDONYM if key in PERSON_KEYS and value else value)
-        if not isinstance(value, list)
-        else [PSEUDONYM if key in PERSON_KEYS and item else item for item in value]
-        for key, value in values.items()
-    }
+def redact_people(values):
+    """Recorded changes/data (at any depth) without the person ids older rows kept under PERSON_KEYS."""
+    if isinstance(values, Mapping):
+        return {
+            key: _pseudonymised(item) if key in PERSON_KEYS else redact_people(item)
+            for key, item in values.items()
+        }
+    if isinstance(values, list):
+        return [redact_people(item) for item in values]
+    return values
+
+
+def _pseudonymised(value):
+    if isinstance(value, list):
+        return [PSEUDONYM if item else item for item in value]
+    return PSEUDONYM if value else value
+
+
+def recorded_as_confidential(*, actor_id, actor_repr: str) -> bool:
+    """Whether a record copied from an event (a timeline entry) was the confidential reporter's act: it
+    names nobody but the pseudonym."""
+    return actor_id is None and actor_repr == PSEUDONYM
 
 
 def redact_recorded(row: Mapping) -> dict:
@@ -144,8 +160,8 @@ def redact_recorded(row: Mapping) -> dict:
         **row,
         "actor_id": None,
         "actor_repr": PSEUDONYM,
-        "changes": _redact_people(row.get("changes") or {}),
-        "data": _redact_people(row.get("data") or {}),
+        "changes": redact_people(row.get("changes") or {}),
+        "data": redact_people(row.get("data") or {}),
         "ip": None,
         "user_agent": "",
     }

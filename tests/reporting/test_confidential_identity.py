@@ -28,6 +28,7 @@ from apps.core.events import DomainEvent
 from apps.core.origin import Origin
 from apps.evidence.models import CustodyEvent, Evidence
 from apps.reporting.models import Report
+from apps.response.models import TimelineEntry
 from apps.tenancy.services import token_create
 from tests.two_factor import sign_in_verified
 
@@ -191,6 +192,7 @@ def _api_received(user, report_id, incident_id) -> dict[str, str]:
         f"/api/v1/incidents/{incident_id}/timeline/",
         "/api/v1/incidents/export/",
         "/api/v1/evidence/",
+        "/api/v1/notifications/",
         f"/api/v1/audit/?incident={incident_id}",
         f"/api/v1/audit/?target_id={report_id}",
     ]
@@ -211,7 +213,7 @@ def _api_received(user, report_id, incident_id) -> dict[str, str]:
 
 def _pages_received(user, report_id, incident_id) -> dict[str, str]:
     client = sign_in_verified(Client(), user)
-    paths = [f"/incidents/{incident_id}/"]
+    paths = [f"/incidents/{incident_id}/", f"/queue/{report_id}/", "/queue/", "/incidents/"]
     paths += [
         f"/incidents/{incident_id}/evidence/{evidence_id}/custody/"
         for evidence_id in Evidence.unscoped.filter(report_id=report_id).values_list("pk", flat=True)
@@ -359,6 +361,17 @@ def _legacy_rows(whistle, report_id) -> tuple[AuditEntry, CustodyEvent]:
             origin=Origin(channel="api", ip=IP, user_agent=USER_AGENT),
         )
         entry = audit_record(event=event)
+        TimelineEntry.unscoped.create(
+            tenant_id=evidence.tenant_id,
+            incident_id=evidence.incident_id,
+            at=evidence.uploaded_at,
+            kind="automatic",
+            verb="evidence.added",
+            actor=None,
+            actor_repr="confidential",
+            summary="Evidence added",
+            data={"changes": {"collected_by_id": [None, str(whistle.pk)]}, "name": evidence.original_name},
+        )
     return entry, custody
 
 
@@ -375,6 +388,7 @@ def test_rows_recorded_before_the_rule_are_redacted_where_read(
         "custody API": _text(_api(auditor).get(f"/api/v1/evidence/{custody.evidence_id}/custody/")),
         "custody API, manager": _text(_api(manager).get(f"/api/v1/evidence/{custody.evidence_id}/custody/")),
         "package": _package_text(_api(investigator), incident_id, tmp_path),
+        "timeline API": _text(_api(investigator).get(f"/api/v1/incidents/{incident_id}/timeline/")),
     }
     received.update(_admin_received(superuser, report_id))
     received.update(_admin_received(auditor, report_id))

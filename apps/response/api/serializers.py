@@ -4,6 +4,7 @@ from apps.catalog.selectors import category_list
 from apps.core.api.fast import FastRepresentationMixin
 from apps.core.api.fields import RecordedChoiceField, ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
+from apps.core.identity import recorded_as_confidential, redact_people
 from apps.response.choices import (
     MANUAL_TIMELINE_KIND_CHOICES,
     Direction,
@@ -192,6 +193,13 @@ class TimelineEntrySerializer(StrictModelSerializer):
 
     def get_label(self, entry) -> str:
         return timeline_label(entry)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # An older entry of a confidential reporter's act kept their id in its data (apps.core.identity).
+        if recorded_as_confidential(actor_id=instance.actor_id, actor_repr=instance.actor_repr):
+            data["data"] = redact_people(data["data"])
+        return data
 
 
 class ResponseActionSerializer(StrictModelSerializer):
