@@ -19,7 +19,7 @@ carry the copy of what was sent (apps.notifications.copies), written once.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -31,6 +31,7 @@ from apps.catalog.choices import StepScope
 from apps.catalog.models import Regime, RegimeStep
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
+from apps.core.times import CLOCK_SKEW, past_time_errors, require_past_times
 from apps.core.validation import validate
 from apps.notifications import copies, deadlines, reminders
 from apps.notifications.applicability import applies
@@ -62,8 +63,6 @@ OBLIGATION_FIELDS = [
     "copy_size",
 ]
 CLOCK_ANCHORS = frozenset({"aware_at", "classified_major_at", "materiality_determined_at", "discovered_at"})
-# A submission time may be a little ahead of the server's clock; more than that is a typing error.
-CLOCK_SKEW = timedelta(minutes=5)
 _LATEST_ANCHOR = re.compile(r"anchor is the latest (?P<steps>.+?) submission", re.IGNORECASE)
 
 
@@ -444,6 +443,7 @@ def obligation_create(
         raise ValidationError(
             {"anchor_at": ["This step's clock runs from a time you enter (e.g. the request)."]}
         )
+    require_past_times({"anchor_at": anchor_at})  # apps/core/times.py
     incident = Incident.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=incident.pk)
     existing = {obligation.notice: obligation for obligation in Obligation.unscoped.filter(incident=incident)}
     if step.notice in existing:
@@ -480,6 +480,8 @@ def _validate_submission(*, submitted_at, now, recipient: str, reference: str, s
     errors = {}
     if submitted_at > now + CLOCK_SKEW:
         errors["submitted_at"] = ["A submission cannot be in the future."]
+    else:  # nor before the epoch (apps/core/times.py)
+        errors.update(past_time_errors({"submitted_at": submitted_at}, now=now))
     if not recipient.strip():
         errors["recipient"] = ["Say to whom the notice was sent."]
     if not (reference.strip() or summary.strip()):
@@ -591,6 +593,7 @@ def obligation_anchor(
         )
     if anchor_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"anchor_at": ["An anchor cannot be in the future."]})
+    require_past_times({"anchor_at": anchor_at})  # nor before the epoch (apps/core/times.py)
     tenant = Tenant.objects.get(pk=obligation.tenant_id)
     before = snapshot(obligation, OBLIGATION_FIELDS)
     obligation.anchor_at = anchor_at

@@ -8,6 +8,7 @@ from apps.catalog.models import Category
 from apps.catalog.selectors import is_at_or_above, regime_codes_for, severity_for, severity_matrix_for
 from apps.core.errors import Conflict
 from apps.core.events import diff, publish, snapshot
+from apps.core.times import ANCHOR_AHEAD, require_past_times
 from apps.core.validation import validate
 from apps.response.choices import GrantPermission, IncidentStatus, OpenActionsDecision
 from apps.response.close import settle_open_actions
@@ -115,6 +116,7 @@ def incident_declare(
         )
     severity = severity_for(tenant_id=tenant.id, impact=impact, urgency=urgency) if impact or urgency else ""
     now = timezone.now()
+    require_past_times({"aware_at": aware_at}, now=now, ahead=ANCHOR_AHEAD)  # apps/core/times.py
     number = next_reference_number(tenant=tenant, kind="incident", year=now.year)
     incident = Incident(
         tenant=tenant,
@@ -180,6 +182,8 @@ def incident_update(
     own fields are frozen. Adding or removing a regime is the notifiability decision (A.5.25): it needs a
     `rationale`, which is recorded with the change."""
     _may_edit(access, incident, set(fields), granted_change=granted_change)
+    # The clock anchors: not before the epoch, not more than a year ahead (apps/core/times.py).
+    require_past_times({name: fields[name] for name in CLOCK_ANCHORS if name in fields}, ahead=ANCHOR_AHEAD)
     incident = _lock(incident.pk)
     refuse_if_closed(incident.status, what="its fields are frozen")
     before = snapshot(incident, INCIDENT_FIELDS)

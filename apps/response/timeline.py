@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import RegimeStep
 from apps.core.events import DomainEvent, publish
+from apps.core.times import BEFORE_INCIDENT_MARGIN, require_past_times
 from apps.response.choices import ActionStatus, IncidentStatus, Severity, TimelineKind
 from apps.response.lifecycle import require_open
 from apps.response.models import Incident, TimelineEntry
@@ -180,6 +181,12 @@ def timeline_label(entry: TimelineEntry) -> str:
     return entry_label(verb=entry.verb, data=entry.data or {})
 
 
+def incident_began_at(incident: Incident):
+    """The earliest time the incident is known by: its declaration, or the awareness or discovery stated
+    for it when earlier (a manual timeline entry may reach a year further back: apps/core/times.py)."""
+    return min(t for t in (incident.declared_at, incident.aware_at, incident.discovered_at) if t is not None)
+
+
 @transaction.atomic
 def timeline_entry_add(
     *,
@@ -201,6 +208,12 @@ def timeline_entry_add(
         raise ValidationError({"kind": ["One of: observation, communication."]})
     if kind == TimelineKind.COMMUNICATION and not (direction and counterpart):
         raise ValidationError({"counterpart": ["A communication names its direction and counterpart."]})
+    if at is not None:
+        require_past_times(
+            {"at": at},
+            not_before=incident_began_at(incident) - BEFORE_INCIDENT_MARGIN,
+            why="a year before the incident began",
+        )
     entry = TimelineEntry.unscoped.create(
         tenant_id=incident.tenant_id,
         incident=incident,
