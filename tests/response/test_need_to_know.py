@@ -168,6 +168,16 @@ def test_a_filter_on_a_hidden_field_never_matches_a_summary_only_incident(world,
     }  # severity is the summary's
 
 
+def test_every_filter_of_the_incident_list_reads_a_summary_field_or_hides_itself_from_summaries():
+    """A new filter on a hidden field (owner, regimes, dates …) must go through incident_hidden_condition
+    (IncidentFilter.hidden_field), or the list becomes an oracle of what it holds."""
+    from apps.response.api.filters import IncidentFilter
+    from apps.response.selectors import SUMMARY_FIELDS
+
+    for name, declared in IncidentFilter.base_filters.items():
+        assert name in SUMMARY_FIELDS or declared.method in {"hidden_field", "search"}, name
+
+
 def test_the_csv_export_searches_like_the_list(world):
     response = world["exec"].get(f"/api/v1/incidents/export/?q={HIDDEN_WORD}")
     assert response.status_code == 200
