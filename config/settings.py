@@ -23,6 +23,8 @@ SECRET_KEY = env_str("SECRET_KEY", default=_INSECURE_KEY if (DEBUG or TESTING) e
 # (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE, a PEM private key). Unset: derived from SECRET_KEY.
 AUDIT_CHAIN_KEY = env_secret("AUDIT_CHAIN_KEY", derived_from=SECRET_KEY)
 AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY", derived_from=SECRET_KEY)
+# The key sealing the authenticators' TOTP keys at rest (apps/accounts/otp_at_rest.py), likewise.
+TOTP_ENCRYPTION_KEY = env_secret("TOTP_ENCRYPTION_KEY", derived_from=SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default="127.0.0.1,localhost" if (DEBUG or TESTING) else "")
 VAR_DIR = Path(env_str("VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -453,6 +455,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 SESSION_COOKIE_HTTPONLY = True
+# Browser sessions live in Redis (the cache), never in the database, whose app role cannot list them
+# (issue 14; apps/tenancy/rls.py): a Redis restart signs people out of the pages (API tokens stay).
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

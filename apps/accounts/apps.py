@@ -17,3 +17,7 @@ class AccountsConfig(AppConfig):
         for model in (TOTPDevice, StaticDevice):
             if admin.site.is_registered(model):
                 admin.site.unregister(model)
+
+        from apps.accounts import otp_at_rest
+
+        otp_at_rest.connect()  # TOTP keys are stored sealed (issue 14)

@@ -2,7 +2,7 @@ from django.utils import timezone
 from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 
-from apps.tenancy.models import ApiToken, hash_token
+from apps.tenancy.models import ApiToken
 from apps.tenancy.two_factor import second_factor_step
 
 
@@ -12,7 +12,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         token = (
             ApiToken.objects.select_related("user", "tenant")
-            .filter(key_hash=hash_token(key), revoked_at__isnull=True)
+            .filter(ApiToken.with_key(key), revoked_at__isnull=True)
             .first()
         )
         now = timezone.now()

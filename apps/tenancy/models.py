@@ -145,6 +145,14 @@ def hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class ApiTokenManager(models.Manager):
+    """Never reads `key_hash`: the app's database role may not (apps/tenancy/rls.py, issue 14), so it cannot
+    list the digests; a key is found by its exact digest through `ApiToken.with_key`."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("key_hash")
+
+
 class ApiToken(UUIDModel):
     """A bearer token. Personal tokens act as the user; service-account tokens are capped at one tenant
     and one role. Only the SHA-256 of the key is stored: the key is shown once, at creation."""
@@ -160,8 +168,11 @@ class ApiToken(UUIDModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ApiTokenManager()
+
     class Meta:
         verbose_name = "API token"
+        base_manager_name = "objects"  # deletes and refreshes do not read key_hash either
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -198,6 +209,15 @@ class ApiToken(UUIDModel):
                 | models.Q(created_at__gte=models.F("user__credentials_changed_at"))
             )
         )
+
+    @staticmethod
+    def with_key(key: str) -> models.Q:
+        """The token of this key, found by its exact digest by the database function vigil_api_token_id
+        (SECURITY DEFINER: the one read of key_hash there is), in the same query."""
+        lookup = models.Func(
+            models.Value(hash_token(key)), function="vigil_api_token_id", output_field=models.UUIDField()
+        )
+        return models.Q(pk=lookup)
 
     @staticmethod
     def generate_key() -> str:

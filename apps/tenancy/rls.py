@@ -55,6 +55,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
         UNION SELECT tenant_id FROM tenancy_outsider WHERE user_id = person
     ) AS tie
 $$;
+-- An API token by the exact digest of its key (authentication, ApiToken.with_key): the app's role cannot
+-- read key_hash itself (_protect_credentials), so it cannot list the digests. Runs as its owner.
+CREATE OR REPLACE FUNCTION vigil_api_token_id(digest text) RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT id FROM tenancy_apitoken WHERE key_hash = digest
+$$;
 -- The incidents granted to the acting person (the grant table itself is read only through incidents).
 CREATE OR REPLACE FUNCTION vigil_granted_incident_ids() RETURNS uuid[] LANGUAGE sql STABLE AS $$
     SELECT coalesce(array_agg(grant_row.content_object_id), '{}'::uuid[])
@@ -166,6 +172,7 @@ def apply(*, using: str) -> None:
         if _app_role() in runtime_roles:  # never the owner's own privileges
             for model in read_only_models():
                 _revoke_writes(cursor, _app_role(), table=connection.ops.quote_name(model._meta.db_table))
+            _protect_credentials(cursor, _app_role())
         for model in protected_models():
             table = connection.ops.quote_name(model._meta.db_table)
             using_sql, check_sql = policy_conditions(model)
@@ -211,6 +218,25 @@ def _app_role() -> str:
 def _revoke_writes(cursor, role: str, *, table: str) -> None:
     quoted = '"' + role.replace('"', '""') + '"'
     cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON {table} FROM {quoted}")
+
+
+def _protect_credentials(cursor, role: str) -> None:
+    """Secrets of authentication the app's role cannot list (issue 14): browser sessions are kept in the
+    cache (settings.SESSION_ENGINE), never in django_session, which it may not touch; API tokens' digests
+    are read only by vigil_api_token_id(), by exact value: it may read every other column of the table.
+    (TOTP keys are encrypted at rest with a key the database does not hold: apps/accounts/otp_at_rest.py.)"""
+    from apps.tenancy.models import ApiToken
+
+    quoted = '"' + role.replace('"', '""') + '"'
+    cursor.execute("SELECT to_regclass('django_session') IS NOT NULL")
+    if cursor.fetchone()[0]:
+        cursor.execute(f"REVOKE SELECT, INSERT, UPDATE, DELETE ON django_session FROM {quoted}")
+    columns = ", ".join(
+        f'"{field.column}"' for field in ApiToken._meta.concrete_fields if field.name != "key_hash"
+    )
+    table = ApiToken._meta.db_table
+    cursor.execute(f"REVOKE SELECT ON {table} FROM {quoted}")  # noqa: S608 - our model and role names
+    cursor.execute(f"GRANT SELECT ({columns}) ON {table} TO {quoted}")
 
 
 def _grant(cursor, role: str, *, database: str) -> None:

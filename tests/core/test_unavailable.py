@@ -3,7 +3,7 @@
 is raised where it would surface, in process."""
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.backends.cache import SessionStore  # settings.SESSION_ENGINE
 from django.db import InterfaceError, OperationalError
 from django.test import Client
 

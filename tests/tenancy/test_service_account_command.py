@@ -14,7 +14,8 @@ def test_the_command_prints_a_token_bound_to_one_tenant_and_role(superuser, tena
     key = capsys.readouterr().out.split("Token (shown once, store it in the external system): ")[1].strip()
     token = ApiToken.objects.get(key_prefix=key[:10])
     assert (token.tenant_id, token.role, token.user.is_service_account) == (tenant.id, "handler", True)
-    assert key not in {token.key_hash, token.key_prefix}  # only the hash is stored
+    assert key != token.key_prefix
+    assert ApiToken.objects.get(ApiToken.with_key(key)) == token  # only the hash is stored, found by it
 
     mine = IncidentFactory(tenant=tenant)
     IncidentFactory(tenant=other_tenant)
