@@ -152,6 +152,14 @@ def incident_visible(*, access: Access, need: Need = Need.SUMMARY) -> QuerySet[I
     return _with_visibility(access, rule, Incident.unscoped.filter(_condition(rule, need)))
 
 
+def receiver_access(*, tenant_id) -> Access:
+    """How a system outside Vigil (a webhook receiver of the tenant) reads the tenant's incidents: as a
+    summary-only reader (incident:read and the need-to-know summary, no grants), so a need-to-know incident
+    reaches it as its summary and nothing that belongs to it does."""
+    scopes = frozenset({Scope.INCIDENT_READ, Scope.INCIDENT_READ_RESTRICTED_SUMMARY})
+    return Access(user_id=None, scopes_by_tenant={tenant_id: scopes})
+
+
 def incident_hidden_condition(*, access: Access, condition: Q) -> Q:
     """`condition` on what a summary hides (category, owner, regimes, dates, flags, estimates …), made
     false on the rows the caller sees as a summary only: filtering on a hidden field must not tell what it
