@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from standardwebhooks import Webhook
 from apps.core.events import DomainEvent, diff, publish, snapshot
 from apps.core.representations import representation
 from apps.core.validation import validate
+from apps.notifications.addresses import parse_address, refusal
 from apps.notifications.choices import OutboxChannel, WebhookEventType
 from apps.notifications.messaging import outbox_enqueue
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
@@ -113,12 +113,12 @@ def validate_url(url: str) -> None:
         raise ValidationError({"url": ["Must name a host."]})
     if local and not insecure_local_allowed():
         raise ValidationError({"url": ["Must not point at this machine."]})
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return  # a name: checked again when delivering (apps.notifications.delivery)
-    if not address.is_global and not (local and insecure_local_allowed()):
-        raise ValidationError({"url": ["Must not point at a private, loopback or reserved address."]})
+    address = parse_address(host)
+    if address is None:
+        return  # a name: resolved and checked when delivering (apps.notifications.delivery)
+    why = refusal(address)  # apps/notifications/addresses.py: the IPv6 forms that embed IPv4 too
+    if why and not (local and insecure_local_allowed()):
+        raise ValidationError({"url": [f"Must not point at a private, loopback or reserved address: {why}."]})
 
 
 def _validate_events(events) -> list[str]:
