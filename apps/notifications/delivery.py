@@ -13,12 +13,9 @@ for each: this is what delivers messages written while the broker was down.
 
 from __future__ import annotations
 
-import ipaddress
+import http.client
 import logging
-import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +26,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from apps.notifications.addresses import AddressRefused, pinned_connection, resolve_destination
 from apps.notifications.choices import OutboxChannel, OutboxStatus
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
 from apps.notifications.webhooks import LOCAL_HOSTS, insecure_local_allowed, signature_headers, webhook_body
@@ -160,30 +158,35 @@ def send_email(message: OutboxMessage) -> None:
     email.send(fail_silently=False)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed delivery, never a second request to wherever it points."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _check_destination(url: str) -> None:
-    """Refuse hosts that resolve to private, loopback or reserved addresses (SSRF), except the local
-    machine where settings allow plain-http local webhooks (DEBUG, tests)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in LOCAL_HOSTS and insecure_local_allowed():
-        return
+def _post(url: str, *, body: bytes, headers: dict[str, str]) -> http.client.HTTPResponse:
+    """POST to the subscription's URL on a connection to an address checked once (apps/notifications/
+    addresses.py: no second DNS resolution); loopback only where settings allow plain-http local webhooks.
+    A redirect is an answer like any other (a failed delivery), never a second request."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise DeliveryFailed(f"Refused: {url!r} is not an http(s) URL.")
+    local = host in LOCAL_HOSTS and insecure_local_allowed()
+    if parts.scheme == "http" and not local:
+        raise DeliveryFailed("Refused: plain http:// is only for this machine in development.")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise DeliveryFailed(f"Cannot resolve {host}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise DeliveryFailed(f"Refused: {host} resolves to a non-public address ({address}).")
+        addresses = resolve_destination(host, port, allow_loopback=local)
+    except AddressRefused as exc:
+        raise DeliveryFailed(str(exc)) from None
+    connection = pinned_connection(
+        scheme=parts.scheme,
+        host=host,
+        port=port,
+        addresses=addresses,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+    )
+    path = parts.path or "/"
+    connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
+    response = connection.getresponse()
+    response.read(65536)
+    connection.close()
+    return response
 
 
 def unix_now() -> int:
@@ -214,20 +217,14 @@ def send_webhook(message: OutboxMessage) -> None:
     status_code, error = None, ""
     started = time.monotonic()
     try:
-        _check_destination(subscription.url)
-        # The scheme is https, or http to this machine where settings allow it (webhooks.validate_url).
-        request = urllib.request.Request(subscription.url, data=body, headers=headers, method="POST")  # noqa: S310
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            status_code = response.status
-            response.read(65536)
-    except urllib.error.HTTPError as exc:
-        status_code = exc.code
-        error = f"HTTP {exc.code} {exc.reason}"
-        exc.close()
+        response = _post(subscription.url, body=body, headers=headers)
+        status_code = response.status
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code} {response.reason}"
     except DeliveryFailed as exc:
         error = str(exc)
-    except (OSError, ValueError, urllib.error.URLError) as exc:  # timeouts, refused, TLS, bad URL
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts, refused, TLS, bad answers
+        error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)
     ok = status_code is not None and 200 <= status_code < 300
     WebhookDelivery.unscoped.create(
