@@ -42,7 +42,7 @@ from apps.response.services import incident_grant
 from apps.tenancy.access import access_for
 from apps.tenancy.api.base import AUTHENTICATED, TenantScopedViewSet
 from apps.tenancy.context import activate
-from apps.tenancy.models import Membership, Tenant
+from apps.tenancy.models import Membership, MembershipRequest, Tenant
 from apps.tenancy.roles import ROLES, RoleId
 from tests.factories import IncidentFactory, MembershipFactory, TenantFactory, UserFactory, make_evidence
 
@@ -79,6 +79,12 @@ EXEMPT: dict[str, str] = {
         "a notification type). Covered by tests/notifications/test_delivery_api.py."
     ),
     "notification-preference-detail": "A person's own settings; see notification-preference-list.",
+    "auth-own-token-list": (
+        "A person's own API tokens, owned by no tenant: the list is filtered by the caller, so no recipe can "
+        "make one a witness of the tenant sees. Covered by tests/tenancy/test_credentials_end.py (another "
+        "person's token is absent from the list and answers 404)."
+    ),
+    "auth-own-token-detail": "A person's own tokens; see auth-own-token-list.",
 }
 
 
@@ -199,6 +205,22 @@ MEMBERSHIPS = Recipe(
     witness_role=RoleId.HANDLER,
     make=lambda tenant, container: MembershipFactory(tenant=tenant, role=RoleId.REPORTER),
     write_body=lambda obj, actor: {"role": RoleId.MANAGER},
+)
+
+
+def _pending_self_promotion(tenant: Tenant):
+    """A tenant admin of X asking to become manager of X (four-eyes, apps/tenancy/four_eyes.py)."""
+    user = UserFactory()
+    MembershipFactory(user=user, tenant=tenant, role=RoleId.TENANT_ADMIN)
+    return MembershipRequest.unscoped.create(
+        tenant=tenant, user=user, role=RoleId.MANAGER, previous_role=RoleId.TENANT_ADMIN, requested_by=user
+    )
+
+
+MEMBERSHIP_REQUESTS = Recipe(
+    key="membership-request",
+    witness_role=RoleId.TENANT_ADMIN,
+    make=lambda tenant, container: _pending_self_promotion(tenant),
 )
 INCIDENTS = Recipe(
     key="incident",
@@ -673,6 +695,10 @@ REGISTRY: dict[str, Entry] = {
         },
     ),
     "membership-detail": Entry(MEMBERSHIPS, _pk),
+    "membership-request-list": Entry(MEMBERSHIP_REQUESTS),
+    "membership-request-detail": Entry(MEMBERSHIP_REQUESTS, _pk),
+    "membership-request-approve": Entry(MEMBERSHIP_REQUESTS, _pk),
+    "membership-request-refuse": Entry(MEMBERSHIP_REQUESTS, _pk),
     "incident-list": Entry(INCIDENTS),
     "incident-export": Entry(INCIDENTS),
     "incident-detail": Entry(INCIDENTS, _pk),

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils import timezone
 
 from apps.audit.models import AuditEntry
 from apps.notifications.delivery import outbox_deliver
@@ -201,3 +202,45 @@ def test_a_confirmation_is_refused_once_somebody_else_has_the_address(person, ap
     assert "Another active person already uses this e-mail address." in refused.content.decode()
     person.refresh_from_db()
     assert person.email == "person@example.org"
+
+
+def test_reactivating_someone_whose_address_was_taken_meanwhile_is_a_clear_400(
+    make_member, tenant, api_client_for
+):
+    admin = make_member("tenant_admin", tenant)
+    left = make_member("reporter", tenant, email="desk@example.org")
+    client = api_client_for(admin)
+    assert client.patch(user_url(left), {"is_active": False}, format="json").status_code == 200
+    make_member("reporter", tenant, email="Desk@example.org")
+
+    response = client.patch(user_url(left), {"is_active": True}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert "email" in response.json()
+
+
+def test_on_the_admin_site_ones_own_address_is_read_only_and_anothers_waits_for_the_link(person, superuser):
+    from tests.two_factor import sign_in_verified
+
+    browser = sign_in_verified(Client(), superuser)
+    own = browser.get(f"/admin/accounts/user/{superuser.pk}/change/")
+    assert own.status_code == 200
+    assert "email" not in own.context["adminform"].form.fields
+
+    joined = timezone.localtime(person.date_joined)
+    data = {
+        "username": person.username,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": NEW,
+        "is_active": "on",
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+        "_save": "Save",
+    }
+    response = browser.post(f"/admin/accounts/user/{person.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    person.refresh_from_db()
+    assert (person.email, person.pending_email) == ("person@example.org", NEW)
+    assert confirmation_link(NEW)

@@ -189,3 +189,23 @@ def test_on_the_admin_site_a_self_promotion_waits_and_another_admin_approves(adm
     assert membership.role == "manager"
     [entry] = audited("membership.change_approved", request)
     assert (entry.actor_id, entry.channel) == (admin_b.pk, "admin")
+
+
+def test_in_the_tenants_member_inline_a_self_promotion_waits_too(admin_a, tenant):
+    from tests.tenancy.test_admin import inline_data
+
+    rows = list(Membership.unscoped.filter(tenant=tenant).order_by("pk"))
+    data = inline_data(tenant)
+    data["-1-TOTAL_FORMS"] = data["-1-INITIAL_FORMS"] = str(len(rows))
+    for i, row in enumerate(rows):
+        role = "manager" if row.user_id == admin_a.pk else row.role
+        data.update({f"-1-{i}-id": str(row.pk), f"-1-{i}-user": str(row.user_id), f"-1-{i}-role": role})
+        data[f"-1-{i}-tenant"] = str(tenant.pk)
+    browser = sign_in_verified(Client(), admin_a)
+
+    response = browser.post(f"/admin/tenancy/tenant/{tenant.pk}/change/", data)
+
+    assert response.status_code == 302
+    assert own_membership(admin_a, tenant).role == "tenant_admin"
+    request = MembershipRequest.unscoped.get(user=admin_a, tenant=tenant)
+    assert (request.status, request.role) == ("pending", "manager")

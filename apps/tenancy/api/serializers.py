@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
@@ -28,6 +29,11 @@ class TenantSerializer(StrictModelSerializer):
 
 
 class UserSerializer(StrictModelSerializer):
+    pending_email = serializers.CharField(
+        read_only=True,
+        help_text="A new address waiting for its owner to open the link sent to it (else empty); "
+        "`email` changes to it then.",
+    )
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     tenant = ScopedPrimaryKeyRelatedField(
         _tenants, write_only=True, required=False, help_text="On create: the tenant the person joins."
@@ -54,7 +60,7 @@ class UserSerializer(StrictModelSerializer):
             "tenant",
             "role",
         ]
-        read_only_fields = ["id", "is_service_account", "pending_email"]
+        read_only_fields = ["id", "is_service_account"]
         extra_kwargs = {"username": {"validators": []}}
 
     def validate_username(self, value):
@@ -119,6 +125,9 @@ class TokenResponseSerializer(serializers.Serializer):
 
 class OwnTokenSerializer(serializers.ModelSerializer):
     current = serializers.SerializerMethodField(help_text="Whether this request is signed with this token.")
+    role = serializers.CharField(
+        read_only=True, help_text="The role a tenant-bound token is capped at; empty for a personal token."
+    )
 
     class Meta:
         model = ApiToken
@@ -141,7 +150,12 @@ class OwnTokenSerializer(serializers.ModelSerializer):
         return isinstance(auth, ApiToken) and auth.pk == token.pk
 
 
+@extend_schema_serializer(component_name="MembershipChangeRequest")
 class MembershipRequestSerializer(serializers.ModelSerializer):
+    previous_role = serializers.CharField(
+        read_only=True, help_text="The role before the change; empty when it asks for a new membership."
+    )
+
     class Meta:
         model = MembershipRequest
         fields = [

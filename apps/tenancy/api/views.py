@@ -133,6 +133,7 @@ class MembershipViewSet(
     def scoped_queryset(self):
         return selectors.membership_list(access=self.access)
 
+    @extend_schema(responses={201: MembershipSerializer, 202: MembershipRequestSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -141,6 +142,7 @@ class MembershipViewSet(
         )
         return self._answer(result, status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: MembershipSerializer, 202: MembershipRequestSerializer})
     def update(self, request, *args, **kwargs):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
@@ -153,6 +155,10 @@ class MembershipViewSet(
             role=serializer.validated_data.get("role", instance.role),
         )
         return self._answer(result, status.HTTP_200_OK)
+
+    @extend_schema(responses={200: MembershipSerializer, 202: MembershipRequestSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
 
     def _answer(self, result, done: int) -> Response:
         """A change that widens the caller's own access waits for a second administrator (four-eyes):
