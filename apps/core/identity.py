@@ -23,6 +23,7 @@ Apps below reporting (response, audit) decide with the duck-typed `report` (anyt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -70,9 +71,11 @@ def recorded_actor(person, *, report: ConfidentialReport | None):
     return None if is_confidential_reporter(person, report=report) else person
 
 
-def identifiers(person) -> tuple[list[str], set[str]]:
-    """(distinctive strings replaced wherever they occur, names replaced where they are a whole value)."""
-    distinctive = [
+def identifiers(person) -> tuple[re.Pattern | None, set[str]]:
+    """(the person's id, username and e-mail, as a pattern matching them as whole words wherever they
+    occur; the names, replaced where they are a whole value). Whole words only: a short username such as
+    "cafe" must not rewrite the hex of a hash or an id it happens to occur in."""
+    distinctive = {
         value
         for value in (
             _id_of(person),
@@ -81,34 +84,34 @@ def identifiers(person) -> tuple[list[str], set[str]]:
             getattr(person, "email", None),
         )
         if value
-    ]
+    }
     names = {
         getattr(person, "first_name", ""),
         getattr(person, "last_name", ""),
         person.get_full_name() if hasattr(person, "get_full_name") else "",
     }
-    return sorted(distinctive, key=len, reverse=True), {name for name in names if name}
+    alternatives = "|".join(re.escape(value) for value in sorted(distinctive, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if alternatives else None
+    return pattern, {name for name in names if name}
 
 
 def scrub(value, person):
     """`value` (JSON-like) with every trace of `person` replaced by the pseudonym."""
-    distinctive, names = identifiers(person)
-    return _scrub(value, distinctive, names)
+    pattern, names = identifiers(person)
+    return _scrub(value, pattern, names)
 
 
-def _scrub(value, distinctive: list[str], names: set[str]):
+def _scrub(value, pattern: re.Pattern | None, names: set[str]):
     if isinstance(value, Mapping):
-        return {key: _scrub(item, distinctive, names) for key, item in value.items()}
+        return {key: _scrub(item, pattern, names) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrub(item, distinctive, names) for item in value]
+        return [_scrub(item, pattern, names) for item in value]
     if isinstance(value, str):
         if value in names:
             return PSEUDONYM
-        for text in distinctive:
-            value = value.replace(text, PSEUDONYM)
-        return value
+        return pattern.sub(PSEUDONYM, value) if pattern is not None else value
     if value is not None and not isinstance(value, bool | int | float):
-        return _scrub(str(value), distinctive, names)
+        return _scrub(str(value), pattern, names)
     return value
 
 

@@ -471,3 +471,22 @@ def test_webhooks_and_emails_name_nobody(
         assert_clean(received, whistle)
     finally:
         receiver.stop()
+
+
+def test_a_short_username_does_not_rewrite_hashes_or_ids(
+    make_member, tenant, handler, phishing, investigator, tmp_path
+):
+    """The redaction replaces the person's id, username and e-mail as whole words: a reporter named "a"
+    leaves the hex of hashes and ids in what is recorded intact, and the package still verifies."""
+    short = make_member("reporter", tenant, username="a")
+    client = _api(short)
+    body = {"tenant": str(tenant.pk), "kind": "event", "title": "Phishing", "occurred_at": OCCURRED}
+    report_id = client.post("/api/v1/reports/", {**body, "confidential": True}, format="json").json()["id"]
+    _attach(client, report_id, "first.eml")
+    incident_id = _assess(handler, report_id, phishing)
+    later = _attach(client, report_id, "later.eml")
+    added = AuditEntry.unscoped.get(verb="evidence.added", target_id=later["id"])
+    custody = CustodyEvent.unscoped.get(evidence_id=later["id"], action="collected")
+    assert (added.data["sha256"], added.data["custody_event_id"]) == (later["sha256"], str(custody.pk))
+    assert added.changes["collected_by_id"] == [None, "confidential"]
+    _package_text(_api(investigator), incident_id, tmp_path)  # verify_package accepts it
