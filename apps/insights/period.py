@@ -3,6 +3,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 
+from apps.core.times import EARLIEST
+
 
 @dataclass(frozen=True)
 class Period:
@@ -36,6 +38,11 @@ def period_from(raw_from: str | None, raw_to: str | None, *, today: date | None 
             parsed[name] = date.fromisoformat(raw)
         except ValueError:
             errors[name] = ["A date as YYYY-MM-DD."]
+            continue
+        # Plausible dates only (apps/core/times.py): year 9999 overflowed the end of the period (a 500).
+        latest = today + timedelta(days=3660)
+        if not EARLIEST.date() <= parsed[name] <= latest:
+            errors[name] = [f"A date from {EARLIEST.date().isoformat()} to {latest.isoformat()}."]
     if errors:
         raise ValidationError(errors)
     if parsed["from"] > parsed["to"]:

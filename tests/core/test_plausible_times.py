@@ -120,3 +120,16 @@ def test_a_notice_submitted_before_the_epoch_is_refused(tenant, declare, api_cli
 
     assert response.status_code == 400
     assert response.json() == {"submitted_at": [EPOCH_MESSAGE]}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/metrics/", "/api/v1/compliance/iso27001/"])
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "1969-12-31"])
+def test_a_report_period_outside_plausible_dates_is_400(path, value, tenant, make_member, api_client_for):
+    """`?from=9999-12-31&to=9999-12-31` was a 500 (the period's end overflowed)."""
+    client = api_client_for(make_member("manager", tenant))
+
+    response = client.get(path, {"from": value, "to": value})
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"from", "to"}
+    assert response.json()["from"][0].startswith("A date from 1970-01-01 to ")
