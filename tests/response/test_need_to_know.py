@@ -255,6 +255,44 @@ def test_the_web_pages_below_a_summary_only_incidents_header_answer_404(world, v
     assert client.get(f"/incidents/{world['open']['id']}/review/").status_code == 200
 
 
+def test_the_queue_links_a_reports_incident_only_for_who_sees_it(
+    world, make_member, tenant, api_client_for, verified_client_for, phishing
+):
+    reporter = api_client_for(make_member("reporter", tenant))
+    for name in ("restricted", "open"):
+        report = reporter.post(
+            "/api/v1/reports/",
+            {
+                "tenant": str(tenant.pk),
+                "kind": "event",
+                "title": f"report-of-{name}",
+                "occurred_at": "2026-03-02T08:30Z",
+            },
+            format="json",
+        )
+        assert report.status_code == 201, report.json()
+        decision = {
+            "decision": "incident",
+            "rationale": "Same matter",
+            "category": str(phishing.pk),
+            "impact": "medium",
+            "urgency": "high",
+            "incident": world[name]["id"],
+        }
+        linked = world["manager"].post(
+            f"/api/v1/reports/{report.json()['id']}/assessment/", decision, format="json"
+        )
+        assert linked.status_code == 201, linked.json()
+    handler = make_member("handler", tenant)  # not cleared for the need-to-know incident, not granted it
+
+    page = verified_client_for(handler).get("/queue/?status=triaged").content.decode()
+
+    assert "report-of-restricted" in page  # the report is the handler's to read
+    assert world["open"]["reference"] in page
+    assert world["restricted"]["reference"] not in page
+    assert world["restricted"]["id"] not in page
+
+
 # --------------------------------------------------------------------------------------------------
 # The admin site
 # --------------------------------------------------------------------------------------------------
