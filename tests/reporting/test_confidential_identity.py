@@ -490,3 +490,19 @@ def test_a_short_username_does_not_rewrite_hashes_or_ids(
     assert (added.data["sha256"], added.data["custody_event_id"]) == (later["sha256"], str(custody.pk))
     assert added.changes["collected_by_id"] == [None, "confidential"]
     _package_text(_api(investigator), incident_id, tmp_path)  # verify_package accepts it
+
+
+def test_what_a_handler_does_on_the_attachment_still_names_the_handler(filed_over_api, handler, auditor):
+    """Only the confidential reporter's own entries are anonymous: a handler's download of the attachment
+    is on its custody log under the handler's name, for an auditor too (accountability)."""
+    report_id, _ = filed_over_api
+    evidence_id = Evidence.unscoped.filter(report_id=report_id).earliest("uploaded_at").pk
+    _download(_api(handler), evidence_id)
+    custody = _api(auditor).get(f"/api/v1/evidence/{evidence_id}/custody/").json()["results"]
+    by = [(entry["action"], entry["actor"], entry["actor_repr"]) for entry in custody]
+    assert by == [
+        ("collected", None, "confidential"),
+        ("downloaded", None, "confidential"),
+        ("linked", str(handler.pk), handler.username),
+        ("downloaded", str(handler.pk), handler.username),
+    ]

@@ -130,8 +130,8 @@ class CustodyEventSerializer(StrictModelSerializer):
         evidence = self.context.get("evidence") or instance.evidence
         report = evidence.report if evidence.report_id is not None else None
         # An entry of the confidential reporter names nobody, for every reader (recorded so since issue 14;
-        # older entries kept the person as `actor`); the others' only to who may know the reporter.
-        if self.context.get("identity_hidden") or is_confidential_reporter(instance.actor_id, report=report):
+        # older entries kept the person as `actor`); the others name who acted (apps.core.identity).
+        if is_confidential_reporter(instance.actor_id, report=report):
             data.update(actor=None, actor_repr=PSEUDONYM)
         return data
 

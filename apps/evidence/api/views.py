@@ -114,8 +114,7 @@ class CustodyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, TenantScope
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False) and "evidence_pk" in self.kwargs:
-            context["identity_hidden"] = self.get_evidence().identity_hidden
-            context["evidence"] = self.get_evidence()
+            context["evidence"] = self.get_evidence()  # whose custody entries name nobody (the serializer)
         return context
 
     def create(self, request, *args, **kwargs):
