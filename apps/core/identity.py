@@ -3,9 +3,10 @@ redacted form (issue 14, "Confidential reporters").
 
 A person filing a confidential report, and acting later on it (attaching, downloading its attachments),
 is its *confidential reporter*. Their identity (id, username, names, e-mail, the address and browser a
-request came from) is stored in one place only: the report's `reporter` (and the attachment's
-`collected_by`/`uploaded_by`, the same person), read through the reporting and evidence selectors, which
-show it to the tenant's managers (report:reporter_identity) and to the reporter itself.
+request came from) is stored only on the report (`reporter`) and on its attachments (`collected_by`,
+`uploaded_by`: the same person), read through the reporting and evidence selectors, which show it to the
+tenant's managers (report:reporter_identity) and to the reporter itself; the address and browser are
+stored nowhere.
 
 Everything *recorded* about such an act carries the pseudonym instead, for every reader, managers
 included, because records travel (audit extracts, evidence packages, webhook bodies, exports):
