@@ -3,6 +3,7 @@ transaction; permission checks live here so the API, the admin and commands shar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from apps.core.events import diff, publish, snapshot
-from apps.tenancy import email_verification, four_eyes
+from apps.tenancy import email_verification, four_eyes, signin
 from apps.tenancy.access import Access
 from apps.tenancy.models import (
     ApiToken,
@@ -294,11 +295,22 @@ def _may_administer_user(access: Access, user) -> bool:
 
 
 def _check_current_password(user, current_password: str | None) -> None:
+    """Wrong ones count against the account's sign-in lock (apps/tenancy/signin.py)."""
     if not current_password:
         raise ValidationError(
             {"current_password": ["Required: your current password, to change your own password or e-mail."]}
         )
+    wait = signin.account_locked_for(username=user.get_username())
+    if wait is not None:
+        raise ValidationError(
+            {
+                "current_password": [
+                    f"Too many wrong passwords: try again in {math.ceil(wait / 60)} minute(s)."
+                ]
+            }
+        )
     if not user.check_password(current_password):
+        signin.account_failed(username=user.get_username())
         raise ValidationError({"current_password": ["This is not your current password."]})
 
 

@@ -41,15 +41,34 @@ def _pairs(username: str, ip: str) -> list[tuple[str, int]]:
 
 def locked_for(*, username: str, ip: str) -> int | None:
     """Seconds left of the longest lock on this account or address, or None when neither is locked."""
+    return _locked(_pairs(username, ip))
+
+
+def _locked(pairs) -> int | None:
     now = time.time()
-    ends = [cache.get(f"{key}:locked") for key, _ in _pairs(username, ip)]
+    ends = [cache.get(f"{key}:locked") for key, _ in pairs]
     left = [end - now for end in ends if end is not None and end > now]
     return max(1, math.ceil(max(left))) if left else None
 
 
+def account_locked_for(*, username: str) -> int | None:
+    """The account's lock alone: a wrong current password (changing one's own password or e-mail, which an
+    API token may ask for without any address of ours to count) counts against the account like a failed
+    sign-in, so a stolen token cannot guess the password behind it."""
+    return _locked(_pairs(username, "")[:1])
+
+
+def account_failed(*, username: str) -> None:
+    _count(_pairs(username, "")[:1])
+
+
 def signin_failed(*, username: str, ip: str) -> None:
     """Count a failure of the account and of the address; reaching a threshold locks it."""
-    for key, threshold in _pairs(username, ip):
+    _count(_pairs(username, ip))
+
+
+def _count(pairs) -> None:
+    for key, threshold in pairs:
         cache.add(key, 0, timeout=int(WINDOW.total_seconds()))
         try:
             failures = cache.incr(key)

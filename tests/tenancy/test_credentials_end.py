@@ -261,3 +261,24 @@ def test_the_tokens_page_makes_lists_and_revokes_ones_own_tokens(person, make_me
 
     assert revoked.status_code == 302
     assert not token_works(client)
+
+
+def test_a_stolen_token_cannot_guess_the_current_password(person, api_client_for):
+    """Wrong current passwords count against the account's sign-in lock (10 in 15 minutes)."""
+    me = api_client_for(person)
+    for attempt in range(10):
+        body = {"password": NEW_PASSWORD, "current_password": f"guess-number-{attempt}"}
+        assert me.patch(user_url(person), body, format="json").status_code == 400
+
+    right = me.patch(
+        user_url(person), {"password": NEW_PASSWORD, "current_password": OLD_PASSWORD}, format="json"
+    )
+
+    assert right.status_code == 400, right.json()
+    assert "Too many wrong passwords" in right.json()["current_password"][0]
+    person.refresh_from_db()
+    assert person.check_password(OLD_PASSWORD)
+    locked_out = APIClient().post(
+        "/api/v1/auth/token/", {"username": person.username, "password": OLD_PASSWORD}, format="json"
+    )
+    assert locked_out.status_code == 429  # the same account lock as the token endpoint's
