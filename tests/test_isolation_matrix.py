@@ -85,6 +85,20 @@ EXEMPT: dict[str, str] = {
         "person's token is absent from the list and answers 404)."
     ),
     "auth-own-token-detail": "A person's own tokens; see auth-own-token-list.",
+    "audit-checkpoint-list": (
+        "Signed chain heads are written only by the daily system job on the system connection (the app's "
+        "role may not insert them, and that connection sees no row of this matrix's rolled-back "
+        "transaction), so no recipe can make one here. Covered by tests/audit/test_checkpoints.py::"
+        "test_who_reads_checkpoints (another tenant's checkpoint is absent from the list and answers 404) "
+        "and by the row-level security on audit_auditchainhead (tests/audit/test_second_wall.py)."
+    ),
+    "audit-checkpoint-detail": "Signed chain heads; see audit-checkpoint-list.",
+    "audit-checkpoint-document": "Signed chain heads; see audit-checkpoint-list.",
+    "audit-checkpoint-signature": "Signed chain heads; see audit-checkpoint-list.",
+    "audit-checkpoint-public-key": (
+        "The installation's one public key for verifying checkpoints, the same for every tenant: no "
+        "tenant's row, no object id (auditors only: tests/audit/test_checkpoints.py)."
+    ),
 }
 
 

@@ -106,8 +106,9 @@ def _extract_row(entry: AuditEntry) -> dict:
     }
 
 
-def audit_incident_extract(*, tenant_id, incident_id) -> Iterator[dict]:
-    """The segment of the tenant's chain from the incident's first row to its last, in order: the
+def audit_incident_extract(*, tenant_id, incident_id, through_seq: int | None = None) -> Iterator[dict]:
+    """The segment of the tenant's chain from the incident's first row to its last (or on to
+    `through_seq`, a signed checkpoint's: audit_extract_checkpoint), in order: the
     incident's rows in full, every other row as a link only (`seq`, `prev_hash`, `hash`, `redacted`), so
     the extract's chain verifies on its own and a dropped or edited row shows, while other incidents'
     rows reveal nothing. Read-only; a server-side cursor keeps memory flat.
@@ -120,12 +121,63 @@ def audit_incident_extract(*, tenant_id, incident_id) -> Iterator[dict]:
     bounds = ours.aggregate(first=Min("seq"), last=Max("seq"))
     if bounds["first"] is None:
         return
-    segment = AuditEntry.unscoped.filter(chain=chain, seq__gte=bounds["first"], seq__lte=bounds["last"])
+    last = max(bounds["last"], through_seq or 0)
+    segment = AuditEntry.unscoped.filter(chain=chain, seq__gte=bounds["first"], seq__lte=last)
     for entry in segment.order_by("seq").iterator(chunk_size=2000):
         if entry.incident_id is not None and str(entry.incident_id) == str(incident_id):
             yield _extract_row(entry)
         else:
             yield {"seq": entry.seq, "prev_hash": entry.prev_hash, "hash": entry.hash, "redacted": True}
+
+
+def audit_extract_checkpoint(*, tenant_id, incident_id) -> dict | None:
+    """The first signed checkpoint of the tenant's chain at or after the incident's last row, signed with
+    the configured key, for an extract to run on to (audit_incident_extract's `through_seq`): the
+    document, its signature (hex) and the public key (PEM), so the extract is anchored offline to a head
+    nobody can sign anew. None while no checkpoint covers the incident's rows yet (the next daily one)."""
+    chain = str(tenant_id)
+    last = AuditEntry.unscoped.filter(chain=chain, incident_id=incident_id).aggregate(last=Max("seq"))["last"]
+    if last is None:
+        return None
+    head = (
+        AuditChainHead.objects.filter(chain=chain, seq__gte=last, signing_key=keys.signing_key_id())
+        .exclude(signature="")
+        .order_by("seq", "id")
+        .first()
+    )
+    if head is None:
+        return None
+    return {
+        "seq": head.seq,
+        "document": head.checkpoint,
+        "signature": head.signature,
+        "public_key": keys.public_key_pem().decode(),
+    }
+
+
+def audit_extract_checkpoint_check(checkpoint: dict, rows: list, *, chain: str) -> str | None:
+    """Offline: the checkpoint's signature verifies with its public key, and it is the head of this chain
+    at the extract's last row (same seq, same hash). The first problem, or None."""
+    import json
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    public_key = load_pem_public_key(checkpoint["public_key"].encode())
+    if not isinstance(public_key, Ed25519PublicKey):
+        return "checkpoint: the public key is not an Ed25519 key"
+    try:
+        public_key.verify(bytes.fromhex(checkpoint["signature"]), checkpoint["document"].encode())
+    except InvalidSignature:
+        return "checkpoint: the signature does not verify (the checkpoint was changed)"
+    document = json.loads(checkpoint["document"])
+    last = rows[-1] if rows else {}
+    if document.get("chain") != chain:
+        return "checkpoint: it is another chain's"
+    if (document.get("seq"), document.get("hash")) != (last.get("seq"), last.get("hash")):
+        return f"checkpoint: the extract does not end at the signed head seq {document.get('seq')}"
+    return None
 
 
 def audit_extract_check(rows) -> str | None:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from apps.audit.selectors import audit_incident_extract
+from apps.audit.selectors import audit_extract_checkpoint, audit_incident_extract
 from apps.core.errors import Conflict
 from apps.core.identity import holder_name, recorded_row_withheld, scrub
 from apps.evidence import selectors
@@ -175,8 +175,15 @@ def _audit_document(incident: Incident) -> tuple[IO[bytes], str]:
         digest.update(data)
         spool.write(data)
 
-    write(f'{{"chain": "{incident.tenant_id}", "incident": "{incident.pk}", "entries": [\n'.encode())
-    for n, row in enumerate(audit_incident_extract(tenant_id=incident.tenant_id, incident_id=incident.pk)):
+    # Anchored to the first signed checkpoint after the incident's last row, when there is one yet: the
+    # extract runs on to it and carries it (README, "Audit trail"), verifiable offline with its public key.
+    anchor = audit_extract_checkpoint(tenant_id=incident.tenant_id, incident_id=incident.pk)
+    carried = f'"checkpoint": {json.dumps(anchor, sort_keys=True)}, ' if anchor else ""
+    write(f'{{"chain": "{incident.tenant_id}", "incident": "{incident.pk}", {carried}"entries": [\n'.encode())
+    rows = audit_incident_extract(
+        tenant_id=incident.tenant_id, incident_id=incident.pk, through_seq=anchor["seq"] if anchor else None
+    )
+    for n, row in enumerate(rows):
         write((b",\n" if n else b"") + json.dumps(_extract_row(row), sort_keys=True, default=str).encode())
     write(b"\n]}\n")
     spool.seek(0)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import zipfile
 
-from apps.audit.selectors import audit_extract_check
+from apps.audit.selectors import audit_extract_check, audit_extract_checkpoint_check
 from apps.evidence.package import AUDIT, EARLIER_CUSTODY, MANIFEST
 
 
@@ -70,6 +70,11 @@ def package_check(
             if audit.get("chain") != manifest.get("audit_chain"):
                 return "audit.json is not the extract of the manifest's audit chain", len(listed)
             problem = audit_extract_check(audit["entries"])
+            # Anchored to a signed head (README "Audit trail"): signature valid, the extract ends there.
+            if problem is None and audit.get("checkpoint"):
+                problem = audit_extract_checkpoint_check(
+                    audit["checkpoint"], audit["entries"], chain=audit["chain"]
+                )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return f"audit.json is malformed ({exc.__class__.__name__}: {exc})", len(listed)
         if problem:

@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from django.db import transaction
 
 from apps.audit.checkpoints import audit_record_chain_heads, checkpoint_verify
 from apps.audit.models import PLATFORM_CHAIN, AuditChainHead, AuditEntry
+from apps.audit.selectors import audit_extract_checkpoint_check
 from apps.core.events import publish
+from apps.evidence.verification import package_check
 from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "system"])
@@ -156,3 +159,36 @@ def test_a_signature_by_another_key_does_not_verify(recorded):
     forged = Ed25519PrivateKey.generate().sign(head.checkpoint.encode())
     assert not checkpoint_verify(document=head.checkpoint.encode(), signature=forged)
     assert re.fullmatch(r"[0-9a-f]{128}", head.signature)
+
+
+def test_an_evidence_package_carries_the_checkpoint_its_extract_ends_at(
+    declare, manager, api_client_for, tmp_path
+):
+    """The package's audit extract runs on to the first signed checkpoint after the incident's rows and
+    carries it: verify_package checks the signature and that the extract ends at that head; an auditor can
+    check it with openssl from audit.json alone."""
+    client = api_client_for(manager)
+    incident = declare()
+    audit_record_chain_heads()
+    response = client.get(f"/api/v1/incidents/{incident['id']}/evidence-package/")
+    assert response.status_code == 200
+    package = tmp_path / "package.zip"
+    package.write_bytes(b"".join(response.streaming_content))
+    audit = json.loads(zipfile.ZipFile(package).read("audit.json"))
+    checkpoint = audit["checkpoint"]
+    document = json.loads(checkpoint["document"])
+    assert (audit["entries"][-1]["seq"], audit["entries"][-1]["hash"]) == (document["seq"], document["hash"])
+    assert package_check(package) == (None, 0)
+
+    (tmp_path / "checkpoint.json").write_text(checkpoint["document"])
+    (tmp_path / "checkpoint.sig").write_bytes(bytes.fromhex(checkpoint["signature"]))
+    (tmp_path / "pub.pem").write_text(checkpoint["public_key"])
+    assert _openssl(OFFLINE_CHECK, tmp_path).returncode == 0
+
+    forged = {**checkpoint, "document": checkpoint["document"].replace('"seq":', '"seq":1', 1)}
+    problem = audit_extract_checkpoint_check(forged, audit["entries"], chain=audit["chain"])
+    assert problem == "checkpoint: the signature does not verify (the checkpoint was changed)"
+    cut = audit["entries"][:-1]
+    assert "does not end at the signed head" in audit_extract_checkpoint_check(
+        checkpoint, cut, chain=audit["chain"]
+    )
