@@ -4,6 +4,24 @@ import django.db.models.functions.text
 from django.db import migrations, models
 
 
+def refuse_shared_addresses(apps, schema_editor):
+    """Active people sharing an e-mail address (any case) would make the constraint fail with a bare
+    IntegrityError: say which addresses, so that an administrator gives each person their own (or
+    deactivates the duplicate account) and migrates again."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lower(email), array_agg(username ORDER BY username) FROM accounts_user "
+            "WHERE is_active AND email <> '' GROUP BY lower(email) HAVING count(*) > 1"
+        )
+        shared = cursor.fetchall()
+    if shared:
+        listed = "; ".join(f"{email}: {', '.join(names)}" for email, names in shared)
+        raise RuntimeError(
+            "E-mail addresses must be unique among active people. Give these accounts their own address, "
+            f"or deactivate the duplicates, then run migrate again: {listed}"
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
@@ -30,6 +48,7 @@ class Migration(migrations.Migration):
                 max_length=254,
             ),
         ),
+        migrations.RunPython(refuse_shared_addresses, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="user",
             constraint=models.UniqueConstraint(
