@@ -185,7 +185,7 @@ def incident_list(*, access: Access) -> QuerySet[Incident]:
     reachable = Q(tenant_id__in=current_context().tenant_ids)
     if granted_elsewhere := incidents_granted_elsewhere(access=access):
         reachable |= Q(id__in=granted_elsewhere)
-    incidents = Incident.unscoped.filter(reachable).filter(checked_per_row(rule.in_role | rule.granted))
+    incidents = Incident.unscoped.filter(reachable).filter(checked_per_row(_condition(rule, Need.SUMMARY)))
     return _with_visibility(access, rule, incidents)
 
 
