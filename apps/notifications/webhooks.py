@@ -32,7 +32,7 @@ from apps.notifications.addresses import parse_address, refusal
 from apps.notifications.choices import OutboxChannel, WebhookEventType
 from apps.notifications.messaging import outbox_enqueue
 from apps.notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
-from apps.response.models import Incident
+from apps.response.selectors import Need, incident_visible, receiver_access
 from apps.tenancy.access import Access
 from apps.tenancy.context import activate, current_context
 from apps.tenancy.models import Tenant
@@ -260,10 +260,11 @@ def _facts(event: DomainEvent) -> dict:
 
 
 def _of_need_to_know_incident(event: DomainEvent) -> bool:
-    return (
-        event.incident_id is not None
-        and Incident.unscoped.filter(pk=event.incident_id, restricted=True).exists()
-    )
+    """The event concerns an incident the tenant's receivers see as a summary only (or not at all)."""
+    if event.incident_id is None:
+        return False
+    receiver = receiver_access(tenant_id=event.tenant_id)
+    return not incident_visible(access=receiver, need=Need.FULL).filter(pk=event.incident_id).exists()
 
 
 def event_data(event: DomainEvent, *, need_to_know: bool) -> dict:
