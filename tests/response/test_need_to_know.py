@@ -381,6 +381,27 @@ def test_a_report_is_not_linked_to_an_incident_its_assessor_sees_as_a_summary(db
     assert link(opened).status_code == 201
 
 
+def test_no_app_code_filters_on_need_to_know_but_the_one_rule():
+    """Who sees a need-to-know incident, and how much of it, is decided in apps/response/selectors.py
+    alone (Need, incident_visible, incident_visible_condition …): no other query filters on `restricted`
+    or on the `summary_only` annotation (the scattered copies issue 14 removed)."""
+    import re
+    from pathlib import Path
+
+    import apps
+
+    pattern = re.compile(r"\.(filter|exclude)\([^)]*\b(summary_only|restricted|\w+__restricted)\s*=")
+    root = Path(apps.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        if "migrations" not in path.parts and path.relative_to(root).as_posix() != "response/selectors.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []
+
+
 def test_every_reader_of_the_audit_trail_reads_need_to_know_incidents_in_full():
     """The audit trail (and its ?incident= filter) needs no summary level of its own: whoever holds
     audit:read in a tenant reads its restricted incidents in full. A role that breaks this must bring one."""
