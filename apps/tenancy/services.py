@@ -355,12 +355,15 @@ def user_update(
         validate_password_for(user, password)
         user.set_password(password)
     user.full_clean(exclude=["password"])
+    ended_before = user.credentials_changed_at
     user.save()
     changes = diff(user, before, USER_FIELDS)
     if password:
         changes["password"] = ["(set)", "(changed)"]
     if changes:
-        publish(verb="user.updated", actor=actor, target=user, changes=changes)
+        # Say so when the save ended the person's sessions and tokens (accounts.User.save).
+        ended = {"sessions_and_tokens_ended": True} if user.credentials_changed_at != ended_before else {}
+        publish(verb="user.updated", actor=actor, target=user, changes=changes, data=ended)
     return user
 
 

@@ -9,7 +9,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
+from apps.audit.models import AuditEntry
+from apps.tenancy.access import access_for
+from apps.tenancy.context import activate
 from apps.tenancy.models import ApiToken
+from tests.factories import UserFactory
 from tests.two_factor import sign_in_verified
 
 User = get_user_model()
@@ -74,6 +78,10 @@ def test_a_password_reset_by_a_tenant_admin_ends_every_token_and_session(
     assert not token_works(token_b)
     assert not session_works(browser)
     assert token_works(api_client_for(person))  # a token issued after the change works
+    with activate(access_for(UserFactory(is_superuser=True, is_staff=True))):  # the platform's chain
+        [entry] = AuditEntry.unscoped.filter(verb="user.updated", target_id=str(person.pk))
+    assert entry.data == {"sessions_and_tokens_ended": True}
+    assert entry.changes == {"password": ["(set)", "(changed)"]}
     assert Client().login(username=person.username, password=NEW_PASSWORD)
 
 
