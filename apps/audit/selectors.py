@@ -31,8 +31,13 @@ class ChainBreak:
 
 
 def audit_chain_verify(*, chain: str, using: str = SYSTEM_DATABASE) -> ChainBreak | None:
-    """Walk one chain in order, recomputing every hash and checking every row's mac with the chain key;
-    the first broken link, or None. On the system connection: it reads whole chains, whatever context."""
+    """Walk one chain in order, recomputing every hash and checking every row's mac with the chain key,
+    and that each recorded head is still there (its seq, its hash; a signed one's signature): the first
+    broken link, or None. On the system connection: it reads whole chains, whatever context."""
+    heads = list(AuditChainHead.objects.using(using).filter(chain=chain).order_by("seq", "id"))
+    if problem := _checkpoint_problem(chain, heads):
+        return problem
+    head_hashes = {head.seq: head.hash for head in heads}
     expected_prev, expected_seq, keyed = GENESIS_HASH, 1, False
     entries: Iterator[AuditEntry] = (
         AuditEntry.unscoped.using(using).filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
@@ -47,12 +52,33 @@ def audit_chain_verify(*, chain: str, using: str = SYSTEM_DATABASE) -> ChainBrea
             return ChainBreak(chain, entry.id, entry.seq, "content does not match its hash (row edited)")
         if problem := _mac_problem(entry, key_id=key_id, keyed=keyed):
             return ChainBreak(chain, entry.id, entry.seq, problem)
+        if head_hashes.get(entry.seq, entry.hash) != entry.hash:
+            return ChainBreak(chain, entry.id, entry.seq, "differs from the recorded head (chain rewritten)")
         expected_prev, expected_seq, keyed = entry.hash, entry.seq + 1, keyed or bool(entry.mac)
-    recorded = AuditChainHead.objects.using(using).filter(chain=chain).aggregate(top=Max("seq"))["top"]
+    recorded = max(head_hashes, default=None)
     if recorded is not None and recorded >= expected_seq:
         return ChainBreak(
             chain, None, expected_seq, f"chain ends before its recorded head seq {recorded} (truncated)"
         )
+    return None
+
+
+def _checkpoint_problem(chain: str, heads: list[AuditChainHead]) -> ChainBreak | None:
+    """A signed head's checkpoint must verify with the configured public key and name the head itself."""
+    import json
+
+    from cryptography.exceptions import InvalidSignature
+
+    for head in heads:
+        if not head.signature or head.signing_key != keys.signing_key_id():
+            continue  # recorded before signing, or signed with a key this installation no longer has
+        try:
+            keys.public_key().verify(bytes.fromhex(head.signature), head.checkpoint.encode())
+        except (InvalidSignature, ValueError):
+            return ChainBreak(chain, None, head.seq, "a recorded checkpoint's signature does not verify")
+        document = json.loads(head.checkpoint)
+        if (document.get("chain"), document.get("seq"), document.get("hash")) != (chain, head.seq, head.hash):
+            return ChainBreak(chain, None, head.seq, "a recorded head differs from its signed checkpoint")
     return None
 
 

@@ -14,11 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.storage import storages
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 
+from apps.audit import keys
 from apps.audit.checkpoints import audit_record_chain_heads, checkpoint_verify
 from apps.audit.models import PLATFORM_CHAIN, AuditChainHead, AuditEntry
-from apps.audit.selectors import audit_extract_checkpoint_check
+from apps.audit.selectors import audit_chain_verify, audit_extract_checkpoint_check
 from apps.core.events import publish
 from apps.evidence.verification import package_check
 from tests.factories import TenantFactory
@@ -192,3 +193,46 @@ def test_an_evidence_package_carries_the_checkpoint_its_extract_ends_at(
     assert "does not end at the signed head" in audit_extract_checkpoint_check(
         checkpoint, cut, chain=audit["chain"]
     )
+
+
+def _tamper(sql: str, params) -> None:
+    """As someone with the tables' owner (bypassing the append-only triggers)."""
+    with transaction.atomic(using="owner"), connections["owner"].cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params)
+
+
+WITH_OWNER = pytest.mark.django_db(transaction=True, databases=["default", "system", "owner"])
+
+
+@WITH_OWNER
+def test_verify_audit_checks_each_signed_checkpoint(recorded):
+    chain = str(recorded["a"].pk)
+    assert audit_chain_verify(chain=chain) is None
+    _tamper(
+        "UPDATE audit_auditchainhead SET checkpoint = replace(checkpoint, '\"seq\":', '\"seq\":9') "
+        "WHERE chain = %s",
+        [chain],
+    )
+    broken = audit_chain_verify(chain=chain)
+    assert broken is not None
+    assert "checkpoint's signature does not verify" in broken.reason
+
+
+@WITH_OWNER
+def test_a_chain_rewritten_with_the_chain_key_no_longer_reaches_its_signed_head(recorded):
+    """Someone holding the database and the chain key (not the signing key) rewrites the last row, hash
+    and mac recomputed: every link holds, but the signed head does not."""
+    chain = str(recorded["a"].pk)
+    row = AuditEntry.unscoped.using("owner").get(chain=chain, seq=1)
+    row.target_repr = "rewritten"
+    row.hash = row.compute_hash()
+    row.mac = keys.chain_mac(row.hash)
+    _tamper(
+        "UPDATE audit_auditentry SET target_repr = %s, hash = %s, mac = %s WHERE id = %s",
+        [row.target_repr, row.hash, row.mac, row.pk],
+    )
+    broken = audit_chain_verify(chain=chain)
+    assert broken is not None
+    assert broken.seq == 1
+    assert "recorded head (chain rewritten)" in broken.reason
