@@ -73,3 +73,16 @@ def env_secret(name: str, *, derived_from: str) -> bytes:
     if value:
         return value.encode()
     return hmac.new(derived_from.encode(), f"vigil {name}".encode(), hashlib.sha256).digest()
+
+
+def env_secret_lines(name: str) -> list[bytes]:
+    """Keys listed one per line in the file named by `name` (blank lines and `#` comments skipped); none
+    when unset."""
+    path = os.environ.get(name, "")
+    if not path:
+        return []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}: cannot read {path}: {exc}") from exc
+    return [line.strip().encode() for line in lines if line.strip() and not line.strip().startswith("#")]

@@ -27,17 +27,34 @@ def _fingerprint(material: bytes) -> str:
     return hashlib.sha256(material).hexdigest()[:16]
 
 
+def _chain_key_id(key: bytes) -> str:
+    return _fingerprint(b"vigil audit chain key id:" + key)
+
+
 def chain_key_id() -> str:
-    return _fingerprint(b"vigil audit chain key id:" + settings.AUDIT_CHAIN_KEY)
+    return _chain_key_id(settings.AUDIT_CHAIN_KEY)
 
 
-def chain_mac(row_hash: str) -> str:
+def chain_key_order() -> list[str]:
+    """The ids of the chain keys that verify rows, in the order they were in use: the retired ones
+    (settings.AUDIT_CHAIN_RETIRED_KEYS, oldest first), then the configured one."""
+    return [_chain_key_id(key) for key in _chain_keys()]
+
+
+def _chain_keys() -> tuple[bytes, ...]:
+    return (*settings.AUDIT_CHAIN_RETIRED_KEYS, settings.AUDIT_CHAIN_KEY)
+
+
+def chain_mac(row_hash: str, *, key: bytes | None = None) -> str:
     """HMAC-SHA256 of a row's hash (which covers its content, chain, seq and previous hash)."""
-    return hmac.new(settings.AUDIT_CHAIN_KEY, row_hash.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key or settings.AUDIT_CHAIN_KEY, row_hash.encode(), hashlib.sha256).hexdigest()
 
 
-def chain_mac_matches(row_hash: str, mac: str) -> bool:
-    return hmac.compare_digest(chain_mac(row_hash), mac or "")
+def chain_mac_matches(row_hash: str, mac: str, *, key_id: str | None = None) -> bool:
+    """The mac is the one the key `key_id` (the configured key by default) gives; False for a key unknown."""
+    known = {_chain_key_id(key): key for key in _chain_keys()}
+    key = known.get(key_id or chain_key_id())
+    return key is not None and hmac.compare_digest(chain_mac(row_hash, key=key), mac or "")
 
 
 @cache

@@ -38,11 +38,11 @@ def audit_chain_verify(*, chain: str, using: str = SYSTEM_DATABASE) -> ChainBrea
     if problem := _checkpoint_problem(chain, heads):
         return problem
     head_hashes = {head.seq: head.hash for head in heads}
-    expected_prev, expected_seq, keyed = GENESIS_HASH, 1, False
+    expected_prev, expected_seq, rank = GENESIS_HASH, 1, -1
     entries: Iterator[AuditEntry] = (
         AuditEntry.unscoped.using(using).filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
     )
-    key_id = keys.chain_key_id()
+    order = keys.chain_key_order()
     for entry in entries:
         if entry.seq != expected_seq:
             return ChainBreak(chain, entry.id, expected_seq, f"row seq {expected_seq} is missing")
@@ -50,11 +50,12 @@ def audit_chain_verify(*, chain: str, using: str = SYSTEM_DATABASE) -> ChainBrea
             return ChainBreak(chain, entry.id, entry.seq, "prev_hash does not match the previous row's hash")
         if entry.compute_hash() != entry.hash:
             return ChainBreak(chain, entry.id, entry.seq, "content does not match its hash (row edited)")
-        if problem := _mac_problem(entry, key_id=key_id, keyed=keyed):
+        if problem := _mac_problem(entry, order=order, rank=rank):
             return ChainBreak(chain, entry.id, entry.seq, problem)
         if head_hashes.get(entry.seq, entry.hash) != entry.hash:
             return ChainBreak(chain, entry.id, entry.seq, "differs from the recorded head (chain rewritten)")
-        expected_prev, expected_seq, keyed = entry.hash, entry.seq + 1, keyed or bool(entry.mac)
+        expected_prev, expected_seq = entry.hash, entry.seq + 1
+        rank = max(rank, order.index(entry.mac_key)) if entry.mac else rank
     recorded = max(head_hashes, default=None)
     if recorded is not None and recorded >= expected_seq:
         return ChainBreak(
@@ -82,14 +83,20 @@ def _checkpoint_problem(chain: str, heads: list[AuditChainHead]) -> ChainBreak |
     return None
 
 
-def _mac_problem(entry: AuditEntry, *, key_id: str, keyed: bool) -> str | None:
+def _mac_problem(entry: AuditEntry, *, order: list[str], rank: int) -> str | None:
     """Rows from before the chain key (migration 0004) have no mac; once a chain has a keyed row, every
-    later one must have its mac (the database's append function refuses a row without one)."""
+    later one must have its mac (the database's append function refuses a row without one). Keys are used
+    in their order (keys.chain_key_order): `rank` is the latest one the chain has used so far (-1: none)."""
     if not entry.mac:
-        return "row has no mac after keyed rows (appended around the chain key)" if keyed else None
-    if entry.mac_key != key_id:
-        return f"row was keyed with chain key {entry.mac_key}, not the configured key {key_id}"
-    if not keys.chain_mac_matches(entry.hash, entry.mac):
+        return "row has no mac after keyed rows (appended around the chain key)" if rank >= 0 else None
+    if entry.mac_key not in order:
+        return (
+            f"row was keyed with chain key {entry.mac_key}, neither the configured key {order[-1]} "
+            "nor a retired one (AUDIT_CHAIN_RETIRED_KEYS_FILE)"
+        )
+    if order.index(entry.mac_key) < rank:
+        return f"row was keyed with the retired chain key {entry.mac_key} after a newer key"
+    if not keys.chain_mac_matches(entry.hash, entry.mac, key_id=entry.mac_key):
         return "mac does not match the row's hash (row not written by Vigil: forged)"
     return None
 
@@ -241,8 +248,8 @@ def audit_extract_check(rows) -> str | None:
             if entry.compute_hash() != row.get("hash"):
                 return f"audit row seq {seq}: content does not match its hash (row edited)"
             # The mac needs the chain key: checked where it is configured (the installation that made it).
-            keyed_here = row.get("mac") and row.get("mac_key") == keys.chain_key_id()
-            if keyed_here and not keys.chain_mac_matches(row["hash"], row["mac"]):
+            keyed_here = row.get("mac") and row.get("mac_key") in keys.chain_key_order()
+            if keyed_here and not keys.chain_mac_matches(row["hash"], row["mac"], key_id=row["mac_key"]):
                 return f"audit row seq {seq}: mac does not match its hash (row not written by Vigil)"
         previous = row
     return None

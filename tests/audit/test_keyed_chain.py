@@ -167,7 +167,23 @@ def test_a_verifier_with_another_key_says_so(chain, settings):
     assert broken is not None
     assert broken.seq == 1
     assert "keyed with chain key" in broken.reason
-    assert "not the configured key" in broken.reason
+    assert "neither the configured key" in broken.reason
+
+
+@COMMITTED
+def test_after_a_rotation_the_retired_key_still_verifies_its_rows_in_their_order(chain, settings):
+    first_key = settings.AUDIT_CHAIN_KEY
+    settings.AUDIT_CHAIN_KEY, settings.AUDIT_CHAIN_RETIRED_KEYS = b"the new chain key", [first_key]
+    _events(chain, UserFactory(), "test.after_the_rotation")
+    rows = list(AuditEntry.unscoped.using("system").filter(chain=str(chain.pk)).order_by("seq"))
+    assert rows[0].mac_key == rows[1].mac_key != rows[2].mac_key == keys.chain_key_id()
+    assert audit_chain_verify(chain=str(chain.pk)) is None
+    # A row keyed with the older key after the newer one (a leaked retired key) does not verify.
+    settings.AUDIT_CHAIN_KEY, settings.AUDIT_CHAIN_RETIRED_KEYS = first_key, [b"the new chain key"]
+    broken = audit_chain_verify(chain=str(chain.pk))
+    assert broken is not None
+    assert broken.seq == 3
+    assert "retired chain key" in broken.reason
 
 
 def test_the_chain_key_comes_from_the_environment_or_a_key_file(monkeypatch, tmp_path):
