@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from tests.integration.faults import Gunicorn, app_env
 
 MiB = 1024 * 1024
 BOUNDARY = "vigil-body-limit-boundary"
+# A well-formed CSRF cookie: Django's check then reads the form for its token (it answers 403 at once
+# without one), so an uncapped body would be read and spooled.
+CSRF_COOKIE = "csrftoken=" + "a" * 32
 
 
 def multipart_head(total: int) -> tuple[bytes, bytes]:
@@ -50,7 +54,7 @@ def raw_post(port: int, path: str, *, length: int, send_bytes: int) -> tuple[int
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-        f"Content-Length: {length}\r\nConnection: close\r\n\r\n"
+        f"Content-Length: {length}\r\nCookie: {CSRF_COOKIE}\r\nConnection: close\r\n\r\n"
     ).encode()
     with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
         sock.sendall(head + start + b"\x00" * (send_bytes - len(start)))
@@ -140,6 +144,29 @@ def test_a_chunked_100_mb_sign_in_post_is_never_spooled(server):
     assert spooled(dirs["tmp"], dirs["uploads"]) == []
     if response is not None:
         assert response.status_code < 500
+
+
+def test_a_file_part_within_the_cap_never_touches_the_temp_dir(server):
+    """Under the 1 MiB cap, a file sent to an endpoint that takes no upload is held in memory while the
+    body is read: checked while the server is still waiting for the rest of it."""
+    gunicorn, dirs = server
+    start, end = multipart_head(0)
+    length = 1000 * 1000
+    head = (
+        f"POST /sign-in/ HTTP/1.1\r\nHost: 127.0.0.1:{gunicorn.port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Content-Length: {length}\r\nCookie: {CSRF_COOKIE}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    filler = length - len(start) - len(end)
+    with socket.create_connection(("127.0.0.1", gunicorn.port), timeout=15) as sock:
+        sock.sendall(head + start + b"\x00" * (filler - 1000))
+        time.sleep(0.5)  # the server has read (and would have spooled) what was sent
+        during = spooled(dirs["tmp"], dirs["uploads"])
+        sock.sendall(b"\x00" * 1000 + end)
+        status_line = sock.recv(65536).split(b"\r\n", 1)[0]
+
+    assert during == []
+    assert int(status_line.split()[1]) < 500
 
 
 @pytest.mark.django_db(transaction=True)
