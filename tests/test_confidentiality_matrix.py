@@ -30,6 +30,7 @@ from apps.tenancy.roles import ROLES
 from tests import production_paths
 from tests.confidentiality import surfaces
 from tests.confidentiality.matrix import run_admin, run_api, run_oracles, run_outbox, run_pages, write_leaks
+from tests.confidentiality.seed import seed
 from tests.confidentiality.world import (
     ALLOWED,
     CONFIDENTIAL_REPORTER,
@@ -41,7 +42,6 @@ from tests.confidentiality.world import (
     RESTRICTED,
     TENANT_ROLES,
     VIEWERS,
-    seed,
 )
 
 pytestmark = pytest.mark.django_db  # the world is the module's (below); each test reads it
@@ -55,16 +55,6 @@ def _media_root():
 @pytest.fixture(autouse=True)
 def _evidence_storage():
     """The world's evidence is stored once for the module (below), not per test."""
-
-
-@pytest.fixture(autouse=True)
-def _quiet_refusals():
-    """Thousands of cells answer 403/404 by design: keep django.request's warnings out of the output."""
-    logger = logging.getLogger("django.request")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +99,10 @@ LEAKS_FILE = os.environ.get("CONFIDENTIALITY_LEAKS")  # e.g. the lead's leak lis
 def matrix(world, django_db_blocker):
     from django.core.cache import cache
 
+    # Thousands of cells answer 403/404 by design: django.request's warnings would drown the output.
+    logger = logging.getLogger("django.request")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     with django_db_blocker.unblock():
         cache.clear()  # throttle counters
         production_paths.set_widening(True)  # the suite's own reads (which objects to ask for)
@@ -126,8 +120,9 @@ def matrix(world, django_db_blocker):
             oracle_leaks, dead_oracles, oracle_cells = run_oracles(world)
         finally:
             production_paths.set_widening(False)
+            logger.setLevel(level)
     if LEAKS_FILE:
-        write_leaks(LEAKS_FILE, world, results, oracle_leaks)
+        write_leaks(LEAKS_FILE, world, results, oracle_leaks, oracle_cells)
     cells = sum(c.count for c in results.values()) + oracle_cells
     print(  # noqa: T201 - the matrix's size, for the issue's note (shown with -s or -rP)
         f"\nconfidentiality matrix: {cells} cells ({len(VIEWERS)} viewers; "

@@ -96,7 +96,20 @@ def run_api(world: World) -> Cells:
             for response in cells.get_each(client, viewer, name, urls):
                 if name in surfaces.FOLLOW and response.status_code == 200:
                     cells.get(Client(), viewer, name, surfaces.FOLLOW[name](response))
+                _next_pages(cells, client, viewer, name, response)
     return cells
+
+
+def _next_pages(cells: Cells, client, viewer: str, name: str, response, limit: int = 50) -> None:
+    """The further pages of a list, as a client paging through it reads them."""
+    for _ in range(limit):
+        if response.status_code != 200 or not response.get("Content-Type", "").startswith("application/json"):
+            return
+        page = json.loads(next(text for where, text in response.parts if where == "body"))
+        following = page.get("next") if isinstance(page, dict) else None
+        if not following:
+            return
+        response = cells.get(client, viewer, name, following)
 
 
 def run_pages(world: World) -> Cells:
@@ -122,6 +135,14 @@ def run_admin(world: World) -> Cells:
     return cells
 
 
+def _row_text(row) -> str:
+    """Every stored field of a row (subject, bodies, JSON payload, recipient, ...), as text."""
+    values = (getattr(row, f.attname) for f in row._meta.concrete_fields)
+    return "\n".join(
+        json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in values
+    ).lower()
+
+
 def run_outbox(world: World) -> Cells:
     """What leaves the building or waits in someone's inbox: each outbox row (e-mail to a person, webhook
     call to the tenant admin's receiver) and in-app notification, read as its recipient."""
@@ -135,20 +156,22 @@ def run_outbox(world: World) -> Cells:
         viewer = WEBHOOK_RECEIVER if message.channel == "webhook" else by_email.get(message.recipient)
         if viewer is None or viewer not in (*VIEWERS, WEBHOOK_RECEIVER):
             continue
-        text = json.dumps(message.payload, default=str).lower() + "\n" + message.recipient.lower()
-        cells.check([("payload", text)], viewer=viewer, name="outbox", url=f"outbox:{message.pk}")
+        cells.check(
+            [("message", _row_text(message))], viewer=viewer, name="outbox", url=f"outbox:{message.pk}"
+        )
     for note in Notification.unscoped.filter(tenant_id__in=tenants):
         viewer = by_user.get(note.user_id)
         if viewer not in VIEWERS:
             continue
-        text = " ".join(str(getattr(note, f.attname)) for f in note._meta.concrete_fields).lower()
         url = f"notification:{note.pk}"
-        cells.check([("notification", text)], viewer=viewer, name="notification", url=url)
+        cells.check([("notification", _row_text(note))], viewer=viewer, name="notification", url=url)
     return cells
 
 
-def write_leaks(path: str, world: World, results: dict[str, Cells], oracles: list[str]) -> None:
-    total = sum(c.count for c in results.values())
+def write_leaks(
+    path: str, world: World, results: dict[str, Cells], oracles: list[str], oracle_cells: int
+) -> None:
+    total = sum(c.count for c in results.values()) + oracle_cells
     lines = [
         "# Confidentiality matrix: leaks (tests/test_confidentiality_matrix.py, rewritten on each run)",
         "",
@@ -157,11 +180,12 @@ def write_leaks(path: str, world: World, results: dict[str, Cells], oracles: lis
     ]
     for surface, cells in results.items():
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(cells.statuses.items()))
+        statuses += f"; {cells.refused} more refused at the endpoint" if cells.refused else ""
         lines += ["", f"## {surface}: {cells.count} cells ({statuses}), {len(cells.leaks)} leaks", ""]
         for leak in sorted(cells.leaks, key=lambda k: (k.secret, k.url, k.viewer, k.what)):
             lines.append(f"- {leak.line()}")
         lines += [f"- SERVER ERROR {error}" for error in cells.errors]
-    lines += ["", f"## filters as oracles: {len(oracles)}", ""]
+    lines += ["", f"## filters as oracles: {oracle_cells} cells, {len(oracles)} leaks", ""]
     lines += [f"- {oracle}" for oracle in oracles]
     Path(path).write_text("\n".join(lines) + "\n")
 
