@@ -1,16 +1,23 @@
-"""TOTP keys encrypted at rest (issue 14): the database holds only AES-256-GCM ciphertexts of the
+"""TOTP keys encrypted at rest and recovery codes kept as keyed digests (issue 14).
+
+TOTP keys: the database holds only AES-256-GCM ciphertexts of the
 authenticators' keys, sealed with a key it does not hold (settings.TOTP_ENCRYPTION_KEY, from the environment
 or a key file; unset, derived from SECRET_KEY). Whoever lists `otp_totp_totpdevice` with the app's database
 role gets nothing that computes a code.
 
 django-otp's own model reads `device.key` (hex) to verify a code; the signals below keep it plaintext in
 memory only: opened when a row is loaded (post_init), sealed just before a save writes it and opened again
-after. Rows from before (plain hex) are sealed by migration accounts 0003 and read as they are until then."""
+after. Rows from before (plain hex) are sealed by migration accounts 0003 and read as they are until then.
+
+Recovery codes (otp_static's StaticToken, looked up by value): the row holds `recovery_digest(code)`, an
+HMAC-SHA256 with the same key truncated to the column's 16 characters, and a code is verified by its
+digest (apps/accounts/second_factor.py): a listed digest signs nobody in."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,6 +50,12 @@ def unseal(stored: str) -> str:
         return stored  # a row from before this (plain hex), until migration 0003 seals it
     raw = base64.urlsafe_b64decode(stored[len(PREFIX) :] + "=" * (-len(stored[len(PREFIX) :]) % 4))
     return _cipher().decrypt(raw[:12], raw[12:], _CONTEXT).hex()
+
+
+def recovery_digest(code: str) -> str:
+    """The stored form of a (normalised) recovery code."""
+    digest = hmac.new(settings.TOTP_ENCRYPTION_KEY, b"vigil recovery code:" + code.encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
 
 
 def _opened(sender, instance, **kwargs) -> None:

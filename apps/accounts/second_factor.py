@@ -6,8 +6,9 @@ session with IDP_SECOND_FACTOR_SESSION_KEY).
 
 A person has at most one authenticator (a confirmed TOTPDevice, RFC 6238: 6 digits, 30 s steps) and one
 set of RECOVERY_CODES one-time recovery codes (a StaticDevice). django-otp stores both as they are: the
-TOTP key must be readable to compute codes, and the recovery codes sit in otp_static's StaticToken rows in
-plain text (its `verify_token` looks them up by value), so the database is as sensitive as the keys.
+TOTP key must be readable to compute codes and is stored sealed; the recovery codes sit in otp_static's
+StaticToken rows as keyed digests (its `verify_token` looks them up by value: given the digest), both in
+apps/accounts/otp_at_rest.py with a key the database does not hold.
 
 Who must have one is decided above (apps.tenancy.two_factor, by role); how the pages and the API wait for
 it is there and in apps.web.middleware. Every change here publishes an audit event in its transaction.
@@ -25,6 +26,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts.otp_at_rest import recovery_digest
 from apps.core.events import publish
 
 IDP_SECOND_FACTOR_SESSION_KEY = "vigil_second_factor_by_idp"
@@ -98,7 +100,8 @@ def _new_recovery_codes(user) -> list[str]:
         code = StaticToken.random_token()
         if code not in codes:
             codes.append(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    # Stored as keyed digests, never as they are (apps/accounts/otp_at_rest.py).
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=recovery_digest(code)) for code in codes)
     return codes
 
 
@@ -135,8 +138,9 @@ def second_factor_verify(*, user, code: str) -> TOTPDevice | StaticDevice | None
         candidates = TOTPDevice.objects.filter(user=user, confirmed=True)
     else:
         candidates = StaticDevice.objects.filter(user=user, confirmed=True)
+    given = code if is_totp_code(code) else recovery_digest(code)  # recovery codes are stored as digests
     for device in candidates.order_by("pk"):
-        verified = verify_token(user, device.persistent_id, code)
+        verified = verify_token(user, device.persistent_id, given)
         if verified is not None:
             if isinstance(verified, StaticDevice):
                 left = verified.token_set.count()

@@ -1,6 +1,6 @@
-"""TOTP keys, sessions and token digests are not readable by the app's database role beyond what signing in
-needs (issue 14): listed with raw SQL as that role, sessions and token digests are refused, TOTP keys are
-ciphertexts. Signing in with each still works."""
+"""TOTP keys, recovery codes, sessions and token digests are not readable by the app's database role beyond
+what signing in needs (issue 14): listed with raw SQL as that role, sessions and token digests are refused,
+TOTP keys are ciphertexts, recovery codes keyed digests. Signing in with each still works."""
 
 from importlib import import_module
 from types import SimpleNamespace
@@ -10,9 +10,11 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts import otp_at_rest
+from apps.accounts.second_factor import recovery_codes_regenerate, second_factor_verify
 from tests.two_factor import authenticator_for, code_for_key, totp_code
 
 
@@ -76,3 +78,26 @@ def test_the_migration_seals_keys_stored_before(manager):
     reloaded = TOTPDevice.objects.get(pk=device.pk)
     assert reloaded.key == plain
     assert reloaded.verify_token(code_for_key(bytes.fromhex(plain)))
+
+
+def test_recovery_codes_are_stored_as_keyed_digests_and_still_sign_in(manager):
+    authenticator_for(manager)
+    codes = recovery_codes_regenerate(user=manager)
+    stored = {token for (token,) in _raw("SELECT token FROM otp_static_statictoken")}
+    assert len(stored) == len(codes) == 10
+    assert not stored & set(codes)
+    assert stored == {otp_at_rest.recovery_digest(code) for code in codes}
+    assert isinstance(second_factor_verify(user=manager, code=codes[0].upper()), StaticDevice)
+    assert second_factor_verify(user=manager, code=codes[0]) is None  # used up
+    assert second_factor_verify(user=manager, code=otp_at_rest.recovery_digest(codes[1])) is None
+
+
+def test_the_migration_digests_recovery_codes_stored_before(manager):
+    authenticator_for(manager)
+    codes = recovery_codes_regenerate(user=manager)
+    before = StaticToken.objects.filter(token=otp_at_rest.recovery_digest(codes[0]))
+    before.update(token=codes[0])  # as stored before
+    migration = import_module("apps.accounts.migrations.0004_digest_recovery_codes")
+    migration.digest_all(apps, SimpleNamespace(connection=connection))
+    assert codes[0] not in {token for (token,) in _raw("SELECT token FROM otp_static_statictoken")}
+    assert isinstance(second_factor_verify(user=manager, code=codes[0]), StaticDevice)
