@@ -26,7 +26,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from apps.tenancy.roles import ROLES
+from apps.tenancy.roles import ROLES, RoleId
 from tests import production_paths
 from tests.confidentiality import surfaces
 from tests.confidentiality.matrix import run_admin, run_api, run_oracles, run_outbox, run_pages, write_leaks
@@ -186,6 +186,40 @@ def test_control_every_marker_reaches_a_viewer_allowed_to_see_it(world, matrix):
     )
 
 
+@pytest.mark.parametrize("surface", ["API", "pages", "admin"])
+def test_control_each_surface_shows_both_secrets_to_those_allowed(surface, world, matrix):
+    """A surface whose cells all failed the same way (a sign-in that no longer works, a URL builder gone
+    wrong) would find no leak either: each must show both classes to some viewer allowed to see them."""
+    seen = matrix["results"][surface].seen
+    secret_of = {m.what: m.secret for m in world.markers}
+    shown = {secret_of[what] for what, viewers in seen.items() if viewers & ALLOWED[secret_of[what]]}
+    assert {RESTRICTED, REPORTER} <= shown, f"the {surface} shows allowed viewers only {shown}"
+
+
+def test_control_the_scan_flags_what_a_viewer_may_not_see(world):
+    """What the manager receives (the incident, its evidence package: a zip), read as if the executive had
+    received it, is flagged: the search reaches headers, JSON and each member of an archive."""
+    from tests.confidentiality.scan import leaks_in, received
+
+    manager = world.api_client(RoleId.MANAGER)
+    incident = world.incidents[RESTRICTED]
+    found = {}
+    for url in (
+        f"/api/v1/incidents/{incident.pk}/",
+        f"/api/v1/incidents/{incident.pk}/evidence-package/",
+    ):
+        response = manager.get(url)
+        assert response.status_code == 200, url
+        leaks = leaks_in(
+            received(response), viewer=RoleId.EXECUTIVE, url=url, name="", status=200, markers=world.markers
+        )
+        found[url] = {(leak.what, leak.where.split("!")[0]) for leak in leaks}
+    assert ("description", "body") in found[f"/api/v1/incidents/{incident.pk}/"]
+    package = found[f"/api/v1/incidents/{incident.pk}/evidence-package/"]
+    assert ("evidence hash (and storage key)", "body") in package
+    assert ("custody purpose", "body") in package
+
+
 def test_control_a_non_confidential_reporters_address_and_browser_are_found(world, matrix):
     """The twin reports the same way without confidentiality: its address and browser are found in the
     audit trail its auditor reads, so the search does reach where the confidential reporter's would be."""
@@ -210,6 +244,8 @@ def test_every_api_read_is_in_the_matrix(world):
 
 
 def test_every_page_is_in_the_matrix():
+    names = {f"web:{name}" for name, _, _ in surfaces.pages()}
+    assert set(surfaces.PAGE_QUERIES) <= names, "PAGE_QUERIES names a page that is gone"
     for name, params, _view in surfaces.pages():
         unknown = set(params) - surfaces.PAGE_OBJECTS
         assert not unknown, f"web:{name} takes {unknown}: teach tests/confidentiality/surfaces.py them"

@@ -174,11 +174,20 @@ def _page_kwargs(world: World, user, params: list[str]) -> list[dict]:
     return combos
 
 
+# List pages whose default filter leaves some of the world's rows out: also read with every row shown.
+PAGE_QUERIES: dict[str, list[str]] = {
+    "web:queue": ["?status=triaged"],  # the reports already assessed (the default shows new ones)
+    "web:incidents": ["?status=any"],  # every status (the default shows open ones)
+    "web:reviews": ["?show=any"],  # every corrective action (the default shows pending ones)
+}
+
+
 def page_urls(world: World, user) -> list[tuple[str, str]]:
     urls = []
     for name, params, _view in pages():
         for kwargs in _page_kwargs(world, user, params):
-            urls.append((f"web:{name}", reverse(f"web:{name}", kwargs=kwargs)))
+            url = reverse(f"web:{name}", kwargs=kwargs)
+            urls += [(f"web:{name}", url + query) for query in ["", *PAGE_QUERIES.get(f"web:{name}", [])]]
     return urls
 
 
