@@ -258,13 +258,15 @@ STORAGES = {
 # Uploads stream to disk chunk by chunk (never held in memory). Evidence is spooled under VAR_DIR (created on
 # demand; the same file system as the default evidence storage, so storing it is a rename, and never a
 # memory-backed /tmp). Non-file form fields stay capped at Django's default 2.5 MB.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+# Request bodies (apps/core/body_limits.py): every endpoint takes at most REQUEST_BODY_MAX_BYTES; those that
+# take an upload (evidence, a report's attachment, a notice's copy) EVIDENCE_MAX_BYTES plus room for the form,
+# through their own handler and spool dir (apps/core/files.py). A file part sent to any other endpoint is
+# within REQUEST_BODY_MAX_BYTES, kept in memory: nothing of it lands in the temp dir.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 EVIDENCE_UPLOAD_TEMP_DIR = env_str("EVIDENCE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024**3)
-# Request bodies (apps/core/body_limits.py): every endpoint takes at most REQUEST_BODY_MAX_BYTES; those that
-# take an upload (evidence, a report's attachment, a notice's copy) EVIDENCE_MAX_BYTES plus room for the form.
-REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024)
 # The integrity sweep: items re-hashed per batch, and at most this many per beat run (it resumes there).
 EVIDENCE_SWEEP_BATCH = env_int("EVIDENCE_SWEEP_BATCH", 50)
 EVIDENCE_SWEEP_MAX_PER_RUN = env_int("EVIDENCE_SWEEP_MAX_PER_RUN", 1000)
