@@ -56,6 +56,14 @@ def is_confidential_reporter(person, *, report: ConfidentialReport | None) -> bo
     return person_id is not None and person_id == _id_of(report.reporter_id)
 
 
+def shown_actor(actor_id, actor_repr: str, *, report: ConfidentialReport | None) -> tuple[str | None, str]:
+    """Who a record (a custody entry) shows as having acted, as (id, name): the pseudonym for the
+    confidential reporter (older entries kept the person as actor), the recorded person otherwise."""
+    if is_confidential_reporter(actor_id, report=report):
+        return None, PSEUDONYM
+    return (None if actor_id is None else str(actor_id)), actor_repr
+
+
 def holder_name(person, *, report: ConfidentialReport | None) -> str:
     """How a custody log (or any record) names a person: the pseudonym for the confidential reporter."""
     if person is None:

@@ -506,3 +506,19 @@ def test_what_a_handler_does_on_the_attachment_still_names_the_handler(filed_ove
         ("linked", str(handler.pk), handler.username),
         ("downloaded", str(handler.pk), handler.username),
     ]
+
+
+def test_the_custody_page_names_the_handler_and_not_the_reporter(filed_over_api, whistle, handler):
+    """The web custody log shows each entry's actor as the API does (one rule: apps.core.identity):
+    the handler's download under the handler's name, the reporter's own entries as the pseudonym."""
+    report_id, incident_id = filed_over_api
+    evidence_id = Evidence.unscoped.filter(report_id=report_id).earliest("uploaded_at").pk
+    _download(_api(handler), evidence_id)
+    page = sign_in_verified(Client(), handler).get(
+        f"/incidents/{incident_id}/evidence/{evidence_id}/custody/"
+    )
+    assert page.status_code == 200
+    rows = [row for row in _text(page).split("<tr>") if "badge" in row]
+    by = [row.rsplit("<td>", 1)[-1].split("</td>")[0].strip() for row in rows]
+    assert by == ["confidential", "confidential", handler.username, handler.username]
+    assert not leaks(_text(page), whistle)

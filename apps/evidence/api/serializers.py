@@ -3,7 +3,7 @@ from rest_framework import serializers
 from apps.core.api.fast import FastRepresentationMixin
 from apps.core.api.fields import RecordedChoiceField, ScopedPrimaryKeyRelatedField
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
-from apps.core.identity import PSEUDONYM, is_confidential_reporter
+from apps.core.identity import shown_actor
 from apps.evidence.choices import (
     MANUAL_CUSTODY_ACTION_CHOICES,
     CollectionMethod,
@@ -129,10 +129,8 @@ class CustodyEventSerializer(StrictModelSerializer):
         data = super().to_representation(instance)
         evidence = self.context.get("evidence") or instance.evidence
         report = evidence.report if evidence.report_id is not None else None
-        # An entry of the confidential reporter names nobody, for every reader (recorded so since issue 14;
-        # older entries kept the person as `actor`); the others name who acted (apps.core.identity).
-        if is_confidential_reporter(instance.actor_id, report=report):
-            data.update(actor=None, actor_repr=PSEUDONYM)
+        # An entry of the confidential reporter names nobody, for every reader; the others name who acted.
+        data["actor"], data["actor_repr"] = shown_actor(instance.actor_id, instance.actor_repr, report=report)
         return data
 
 

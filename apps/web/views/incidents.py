@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from apps.core.errors import Conflict
+from apps.core.identity import shown_actor
 from apps.evidence.choices import CustodyAction
 from apps.evidence.models import Evidence
 from apps.evidence.selectors import custody_list, evidence_get, evidence_list
@@ -416,6 +417,9 @@ class CustodyView(IncidentMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         evidence = self.get_evidence()
         custody = list(custody_list(evidence=evidence).order_by("at", "recorded_at"))
+        report = evidence.report if evidence.report_id is not None else None
+        for entry in custody:  # as the API shows it: the confidential reporter's entries name nobody
+            _, entry.shown_by = shown_actor(entry.actor_id, entry.actor_repr, report=report)
         context.update(
             incident=self.get_incident(),
             evidence=evidence,
