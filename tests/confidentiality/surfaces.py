@@ -217,9 +217,11 @@ def admin_urls(world: World) -> list[tuple[str, str]]:
         info = (model._meta.app_label, model._meta.model_name)
         name = "admin:{}_{}_changelist".format(*info)
         urls.append((name, reverse(name)))
-        for row in _admin_rows(world, model):
-            change = "admin:{}_{}_change".format(*info)
-            urls.append((change, reverse(change, args=[row.pk])))
+        rows = _admin_rows(world, model)
+        # The change page, its history, and the delete confirmation (which lists every related object).
+        for page in ("change", "history", "delete"):
+            name = "admin:{}_{}_{}".format(*info, page)
+            urls += [(name, reverse(name, args=[row.pk])) for row in rows]
     return urls
 
 
@@ -236,13 +238,11 @@ DIRECTORY_URL_NAMES = {
     "user-detail",
     "membership-list",
     "membership-detail",
-    "admin:accounts_user_changelist",
-    "admin:accounts_user_change",
-    "admin:tenancy_membership_changelist",
-    "admin:tenancy_membership_change",
-    "admin:tenancy_tenant_change",
-    "admin:tenancy_apitoken_changelist",
-    "admin:tenancy_apitoken_change",
+    *(
+        f"admin:{model}_{page}"
+        for model in ("accounts_user", "tenancy_membership", "tenancy_tenant", "tenancy_apitoken")
+        for page in ("changelist", "change", "history", "delete")
+    ),
 }
 CHOOSER_PAGES = {"web:incident-manage", "web:review"}
 DIRECTORY_VIEWERS = {GROUP_EXECUTIVE, PLATFORM_ADMIN}
