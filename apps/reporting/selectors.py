@@ -1,9 +1,10 @@
 """Reads of reports. The reporter sees its own reports; the tenant's queue is for roles that read reports;
 a confidential report's reporter is shown only to the tenant's managers and to the reporter itself."""
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, Q, QuerySet, UUIDField, Value, When
 
 from apps.reporting.models import Report
+from apps.response.selectors import incident_visible_condition
 from apps.tenancy.access import Access
 from apps.tenancy.context import current_context
 from apps.tenancy.roles import Scope
@@ -26,7 +27,8 @@ def report_visible_condition(*, access: Access, through: str) -> Q:
 
 def report_list(*, access: Access) -> QuerySet[Report]:
     """Every report the caller may see, annotated with `reporter_visible` (whether it may see who filed
-    it). Serializers, exports and the admin show the reporter only where that annotation is true."""
+    it) and `shown_incident_id`. Serializers, exports and the admin show the reporter only where that
+    annotation is true, and the incident only where the other is set."""
     tenant_ids = current_context().tenant_ids
     identity = tenant_ids & access.tenants_with(Scope.REPORTER_IDENTITY)
     own = Q(reporter_id=access.user_id)  # system access (no user): IS NULL, never true
@@ -35,7 +37,14 @@ def report_list(*, access: Access) -> QuerySet[Report]:
             When(Q(confidential=False) | Q(tenant_id__in=identity) | own, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
-        )
+        ),
+        # The incident a report became, for those who see it (need-to-know: not for a handler who is not
+        # cleared for it, nor for its reporter), by the incidents' one rule.
+        shown_incident_id=Case(
+            When(incident_visible_condition(access=access, through="incident"), then=F("incident_id")),
+            default=None,
+            output_field=UUIDField(),
+        ),
     )
 
 

@@ -291,6 +291,14 @@ def test_the_queue_links_a_reports_incident_only_for_who_sees_it(
     assert world["open"]["reference"] in page
     assert world["restricted"]["reference"] not in page
     assert world["restricted"]["id"] not in page
+    # The API says the same, through report_list's one rule: the incident a report became, or null.
+    listed = api_client_for(handler).get("/api/v1/reports/?status=triaged").json()["results"]
+    became = {r["title"]: r["incident"] for r in listed}
+    assert became == {"report-of-restricted": None, "report-of-open": world["open"]["id"]}
+    managed = world["manager"].get("/api/v1/reports/?status=triaged").json()["results"]
+    assert {r["incident"] for r in managed} == {world["restricted"]["id"], world["open"]["id"]}
+    own = reporter.get("/api/v1/reports/").json()["results"]
+    assert {r["incident"] for r in own} == {None}  # a plain member sees neither incident
 
 
 # --------------------------------------------------------------------------------------------------

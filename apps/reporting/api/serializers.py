@@ -1,3 +1,5 @@
+import uuid
+
 from rest_framework import serializers
 
 from apps.core.api.fields import ScopedPrimaryKeyRelatedField
@@ -13,6 +15,7 @@ class ReportSerializer(serializers.ModelSerializer):
     is neither a manager of its tenant nor the reporter (the selector's `reporter_visible`)."""
 
     reporter = serializers.SerializerMethodField()
+    incident = serializers.SerializerMethodField()
 
     class Meta:
         model = Report
@@ -42,6 +45,10 @@ class ReportSerializer(serializers.ModelSerializer):
         # Fail closed: a report read without the selector's annotation hides a confidential reporter.
         visible = getattr(report, "reporter_visible", not report.confidential)
         return str(report.reporter_id) if visible else None
+
+    def get_incident(self, report) -> uuid.UUID | None:
+        # Fail closed too: the incident it became only for those who see that incident (the selector).
+        return getattr(report, "shown_incident_id", None)
 
 
 class ReportCreatedSerializer(ReportSerializer):

@@ -62,15 +62,8 @@ class QueueView(PageMixin, TemplateView):
             .order_by("received_at", "id")
         )
         page = Paginator(reports, PAGE_SIZE).get_page(params.get("page"))
-        # A triaged report links its incident only for those who see it (a need-to-know one: not a
-        # handler who is not cleared for it), through the one rule (apps.response.selectors).
-        linked = {r.incident_id for r in page if r.incident_id}
+        # A triaged report links its incident only for those who see it (report_list's shown_incident_id).
         context.update(
-            shown_incidents=set(
-                incident_visible(access=self.access).filter(pk__in=linked).values_list("pk", flat=True)
-            )
-            if linked
-            else set(),
             page=page,
             status=status if status in ReportStatus.values else "",
             kind=kind,
