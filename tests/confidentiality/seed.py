@@ -15,6 +15,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from apps.catalog.models import Category
@@ -51,6 +52,7 @@ from tests.confidentiality.world import (
     token,
 )
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.two_factor import sign_in_verified
 
 
 def _people(tenant, group, markers: Markers) -> dict[str, Any]:
@@ -293,9 +295,35 @@ def _confidential_report(world: World, markers: Markers) -> None:
         world.incidents[key] = world.reports[key].incident
         assert world.incidents[key] is not None
         evidence = Evidence.unscoped.get(report_id=report_id)
-        download = handler.get(f"/api/v1/evidence/{evidence.pk}/download/")
-        assert download.status_code == 200, download.status_code
-        b"".join(download.streaming_content)
+        for reader in (client, handler):  # the reporter rereads its attachment, then a handler does
+            download = reader.get(f"/api/v1/evidence/{evidence.pk}/download/")
+            assert download.status_code in (200, 404), download.status_code
+            if download.streaming:
+                b"".join(download.streaming_content)  # read to the end: the download is then recorded
+    _confidential_report_on_the_web(world, user_agent)
+
+
+def _confidential_report_on_the_web(world: World, user_agent: str) -> None:
+    """The confidential reporter files a second report through the page, from the same browser, with a
+    file: it waits in the queue, unassessed."""
+    client = sign_in_verified(
+        Client(REMOTE_ADDR=REPORTER_IP, HTTP_USER_AGENT=user_agent), world.users[CONFIDENTIAL_REPORTER]
+    )
+    response = client.post(
+        "/report/",
+        {
+            "tenant": str(world.tenant.pk),
+            "title": "A second odd invoice",
+            "description": "The same supplier again.",
+            "occurred_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "kind": "event",
+            "confidential": "on",
+            "attachment": SimpleUploadedFile("second.eml", b"From: supplier\n\nPay again\n"),
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    filed = Report.unscoped.filter(reporter=world.users[CONFIDENTIAL_REPORTER], confidential=True)
+    assert filed.count() == 2, "the page filed the report"
 
 
 def _shared_incident(world: World) -> None:

@@ -218,8 +218,9 @@ def admin_urls(world: World) -> list[tuple[str, str]]:
         name = "admin:{}_{}_changelist".format(*info)
         urls.append((name, reverse(name)))
         rows = _admin_rows(world, model)
-        # The change page, its history, and the delete confirmation (which lists every related object).
-        for page in ("change", "history", "delete"):
+        # The change page and the delete confirmation (which lists every related object). Not the history:
+        # it shows the object's name (as the change page does) and admin log entries, of which none exist.
+        for page in ("change", "delete"):
             name = "admin:{}_{}_{}".format(*info, page)
             urls += [(name, reverse(name, args=[row.pk])) for row in rows]
     return urls
