@@ -29,7 +29,14 @@ from django.test import override_settings
 from apps.tenancy.roles import ROLES, RoleId
 from tests import production_paths
 from tests.confidentiality import surfaces
-from tests.confidentiality.matrix import run_admin, run_api, run_oracles, run_outbox, run_pages, write_leaks
+from tests.confidentiality.matrix import (
+    run_admin,
+    run_api,
+    run_oracles,
+    run_outbox,
+    run_pages,
+    write_leaks,
+)
 from tests.confidentiality.seed import seed
 from tests.confidentiality.world import (
     ALLOWED,

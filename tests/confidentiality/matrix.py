@@ -11,6 +11,7 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
+from apps.tenancy import context as tenant_context
 from apps.tenancy.roles import RoleId
 from tests.confidentiality import surfaces
 from tests.confidentiality.scan import Leak, leaks_in, markers_in, received
@@ -39,6 +40,9 @@ class Cells:
         self.statuses[f"{response.status_code // 100}xx"] += 1
         if response.status_code >= 500:
             self.errors.append(f"{viewer} GET {url}: {response.status_code}")
+        if tenant_context._current.get() is not None:  # the request's context outlived the request
+            self.errors.append(f"{viewer} GET {url}: left its tenant context active after the response")
+            tenant_context._current.set(None)
         response.parts = received(response)
         self.check(response.parts, viewer=viewer, name=name, url=url, status=response.status_code)
         return response

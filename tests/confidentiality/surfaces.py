@@ -233,7 +233,7 @@ def admin_urls(world: World) -> list[tuple[str, str]]:
 # The people directory of the group the confidential reporter belongs to lists it as a member, as it lists
 # every member, and so do a platform administrator's people choosers (owner, team, action owners): that
 # says nothing about which report it filed. Only its name, e-mail and id are excused, only there, only for
-# the viewers who read the group's members, and on pages only inside a chooser (`_without_choosers`).
+# the viewers who read the group's members; elsewhere only inside a chooser (`_without_choosers`).
 DIRECTORY_URL_NAMES = {
     "user-list",
     "user-detail",
@@ -245,7 +245,6 @@ DIRECTORY_URL_NAMES = {
         for page in ("changelist", "change", "history", "delete")
     ),
 }
-CHOOSER_PAGES = {"web:incident-manage", "web:review"}
 DIRECTORY_VIEWERS = {GROUP_EXECUTIVE, PLATFORM_ADMIN}
 IDENTITY_IN_DIRECTORY = {
     "reporter username",
@@ -272,6 +271,4 @@ def excused(marker, viewer: str, url_name: str, text: str) -> bool:
         marker.secret == REPORTER and marker.what in IDENTITY_IN_DIRECTORY and viewer in DIRECTORY_VIEWERS
     ):
         return False
-    if url_name in CHOOSER_PAGES:
-        return marker.value not in _without_choosers(text)
-    return url_name in DIRECTORY_URL_NAMES
+    return url_name in DIRECTORY_URL_NAMES or marker.value not in _without_choosers(text)
