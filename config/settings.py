@@ -278,6 +278,9 @@ REST_FRAMEWORK = {
         "apps.tenancy.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.DenyAll"],
+    # JSON only (endpoints that serve files, CSV or a printable page name their own renderers): DRF's
+    # browsable API renders its forms after the view, outside the request's transaction and tenant context.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

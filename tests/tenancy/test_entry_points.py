@@ -55,3 +55,21 @@ def test_pages_run_and_render_inside_the_callers_context(tenant, other_tenant, m
     response = IncidentCountPage.as_view()(request)
     assert response.content == b"1 incidents"
     assert PlainPage.as_view()(request).content == b"1"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/incidents/", "/api/v1/reports/", "/api/v1/audit/"])
+def test_an_api_read_asked_for_as_html_answers_json_and_leaves_no_context(
+    path, tenant, make_member, api_client_for
+):
+    """A browser's Accept header gets JSON: a renderer that ran after the view (DRF's browsable API, whose
+    forms check permissions again) entered the caller's tenant context and never left it, so the thread's
+    next request began inside it."""
+    from apps.tenancy import context
+
+    IncidentFactory(tenant=tenant)
+    response = api_client_for(make_member("manager", tenant)).get(
+        path, HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    )
+    assert response.status_code in (200, 403)
+    assert response["Content-Type"] == "application/json"
+    assert context.current_or_none() is None
