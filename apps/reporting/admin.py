@@ -28,16 +28,21 @@ class ReportAdmin(ReadOnlyModelAdmin):
         "channel",
         "received_at",
         "acknowledged_at",
-        "incident",
+        "became_incident",
         "duplicate_of",
     ]
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return selectors.report_list(access=request.access).select_related("reporter")
+        return selectors.report_list(access=request.access).select_related("reporter", "incident")
 
     @admin.display(description="reporter")
     def reported_by(self, report: Report) -> str:
         if getattr(report, "reporter_visible", not report.confidential):
             return str(report.reporter)
         return "(confidential)"
+
+    @admin.display(description="incident")
+    def became_incident(self, report: Report) -> str:
+        # The incident it became only for those who see that incident (report_list's shown_incident_id).
+        return str(report.incident) if getattr(report, "shown_incident_id", None) else "-"

@@ -297,6 +297,8 @@ def test_the_queue_links_a_reports_incident_only_for_who_sees_it(
     assert became == {"report-of-restricted": None, "report-of-open": world["open"]["id"]}
     managed = world["manager"].get("/api/v1/reports/?status=triaged").json()["results"]
     assert {r["incident"] for r in managed} == {world["restricted"]["id"], world["open"]["id"]}
+    probed = api_client_for(handler).get(f"/api/v1/reports/?incident={world['restricted']['id']}")
+    assert probed.json()["results"] == []  # the filter is no oracle of the link either
     own = reporter.get("/api/v1/reports/").json()["results"]
     assert {r["incident"] for r in own} == {None}  # a plain member sees neither incident
 

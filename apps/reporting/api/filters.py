@@ -11,7 +11,8 @@ class ReportFilter(django_filters.FilterSet):
     tenant = django_filters.UUIDFilter(field_name="tenant_id")
     status = django_filters.MultipleChoiceFilter(choices=ReportStatus.choices)
     kind = django_filters.MultipleChoiceFilter(choices=ReportKind.choices)
-    incident = django_filters.UUIDFilter(field_name="incident_id")
+    # The incident a report became, as report_list shows it: no probing of an incident one does not see.
+    incident = django_filters.UUIDFilter(field_name="shown_incident_id")
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only the reports I filed")
     q = django_filters.CharFilter(method="filter_q", label="Text in the reference, title or description")
 
