@@ -182,10 +182,14 @@ def _post(url: str, *, body: bytes, headers: dict[str, str]) -> http.client.HTTP
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
     )
     path = parts.path or "/"
-    connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
-    response = connection.getresponse()
-    response.read(65536)
-    connection.close()
+    try:
+        connection.request(
+            "POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers
+        )
+        response = connection.getresponse()
+        response.read(65536)
+    finally:  # a timeout or TLS failure must not leave the socket open
+        connection.close()
     return response
 
 
