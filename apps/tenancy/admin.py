@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
@@ -230,8 +231,20 @@ class MembershipAdmin(TenantAwareModelAdmin):
             self.delete_model(request, membership)
 
 
+class UserChangeForm(DjangoUserChangeForm):
+    def clean_email(self):
+        # Another active person's address is refused on the form (a field error), as the API refuses it.
+        email = self.cleaned_data.get("email") or ""
+        try:
+            email_verification.email_check_free(email=email, user=self.instance)
+        except ValidationError as refused:
+            raise ValidationError(refused.message_dict["email"]) from None
+        return email
+
+
 @admin.register(User)
 class UserAdmin(TenantAwareModelAdmin, DjangoUserAdmin):
+    form = UserChangeForm
     audited_by_services = False  # Django's user forms handle passwords; their writes are audited generically
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_service_account"]
     list_filter = ["is_active", "is_superuser", "is_service_account"]

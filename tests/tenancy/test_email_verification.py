@@ -244,3 +244,28 @@ def test_on_the_admin_site_ones_own_address_is_read_only_and_anothers_waits_for_
     person.refresh_from_db()
     assert (person.email, person.pending_email) == ("person@example.org", NEW)
     assert confirmation_link(NEW)
+
+
+def test_on_the_admin_site_another_active_persons_address_is_a_field_error(
+    person, superuser, make_member, tenant
+):
+    from tests.two_factor import sign_in_verified
+
+    make_member("reporter", tenant, email="Taken@example.org")
+    joined = timezone.localtime(person.date_joined)
+    data = {
+        "username": person.username,
+        "email": "taken@example.org",
+        "is_active": "on",
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+        "_save": "Save",
+    }
+    response = sign_in_verified(Client(), superuser).post(f"/admin/accounts/user/{person.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["email"] == [
+        "Another active person already uses this e-mail address."
+    ]
+    person.refresh_from_db()
+    assert (person.email, person.pending_email) == ("person@example.org", "")
