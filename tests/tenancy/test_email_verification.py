@@ -269,3 +269,15 @@ def test_on_the_admin_site_another_active_persons_address_is_a_field_error(
     ]
     person.refresh_from_db()
     assert (person.email, person.pending_email) == ("person@example.org", "")
+
+
+def test_the_account_page_says_so_when_the_address_is_already_yours(person):
+    from tests.two_factor import sign_in_verified
+
+    browser = sign_in_verified(Client(), person)
+    form = {"form": "email", "em-email": "Person@example.org", "em-current_password": PASSWORD}
+
+    page = browser.post("/account/", form, follow=True).content.decode()
+
+    assert "That is already your e-mail address." in page
+    assert "We sent a confirmation link" not in page

@@ -96,12 +96,14 @@ class AccountView(PageMixin, TemplateView):
             messages.success(
                 self.request, _("Password changed. Your other sessions and all your API tokens were ended.")
             )
-        else:
+        elif user.pending_email:
             messages.success(
                 self.request,
                 _("We sent a confirmation link to %(email)s. The new address counts once you open it.")
                 % {"email": user.pending_email},
             )
+        else:  # the address it already has (in any case): nothing to confirm, nothing was sent
+            messages.info(self.request, _("That is already your e-mail address."))
         return redirect("web:account")
 
 
