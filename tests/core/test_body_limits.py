@@ -23,7 +23,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from apps.core.body_limits import BodyLimitASGIMiddleware
 from apps.evidence.models import Evidence
 from apps.tenancy.services import token_create
 from tests.factories import IncidentFactory, MembershipFactory, TenantFactory, UserFactory
@@ -275,7 +274,7 @@ def test_a_page_over_the_cap_answers_a_short_page(client):
 
 
 def run_asgi(path: str, chunks: list[bytes], *, content_length: int | None = None):
-    from config.asgi import django_application
+    from config.asgi import application
 
     headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")]
     if content_length is not None:
@@ -310,7 +309,7 @@ def run_asgi(path: str, chunks: list[bytes], *, content_length: int | None = Non
     async def send(message):
         sent.append(message)
 
-    async_to_sync(BodyLimitASGIMiddleware(django_application))(scope, receive, send)
+    async_to_sync(application)(scope, receive, send)  # as an ASGI server runs it
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], body, len(taken)
