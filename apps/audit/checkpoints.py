@@ -120,10 +120,4 @@ def audit_checkpoints_export(*, directory: Path, chain: str | None = None, lates
 
 def checkpoint_verify(*, document: bytes, signature: bytes) -> bool:
     """The signature is the configured key's over exactly these bytes (what openssl checks offline)."""
-    from cryptography.exceptions import InvalidSignature
-
-    try:
-        keys.public_key().verify(signature, document)
-    except InvalidSignature:
-        return False
-    return True
+    return keys.signature_valid(document=document, signature=signature)

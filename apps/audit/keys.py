@@ -96,3 +96,15 @@ def signing_key_id() -> str:
 def sign(data: bytes) -> bytes:
     """A raw 64-byte Ed25519 signature (what `openssl pkeyutl -verify -rawin -sigfile` reads)."""
     return signing_key().sign(data)
+
+
+def signature_valid(*, document: bytes, signature: bytes, key: Ed25519PublicKey | None = None) -> bool:
+    """Whether `signature` is an Ed25519 signature over exactly `document` (what openssl checks offline), by
+    `key` (one an extract carries) or, by default, the configured one."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        (key or public_key()).verify(signature, document)
+    except InvalidSignature:
+        return False
+    return True

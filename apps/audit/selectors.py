@@ -64,18 +64,22 @@ def audit_chain_verify(*, chain: str, using: str = SYSTEM_DATABASE) -> ChainBrea
     return None
 
 
+def _signed(document: str, signature_hex: str, key=None) -> bool:
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        return False
+    return keys.signature_valid(document=document.encode(), signature=signature, key=key)
+
+
 def _checkpoint_problem(chain: str, heads: list[AuditChainHead]) -> ChainBreak | None:
     """A signed head's checkpoint must verify with the configured public key and name the head itself."""
     import json
 
-    from cryptography.exceptions import InvalidSignature
-
     for head in heads:
         if not head.signature or head.signing_key != keys.signing_key_id():
             continue  # recorded before signing, or signed with a key this installation no longer has
-        try:
-            keys.public_key().verify(bytes.fromhex(head.signature), head.checkpoint.encode())
-        except (InvalidSignature, ValueError):
+        if not _signed(head.checkpoint, head.signature):
             return ChainBreak(chain, None, head.seq, "a recorded checkpoint's signature does not verify")
         document = json.loads(head.checkpoint)
         if (document.get("chain"), document.get("seq"), document.get("hash")) != (chain, head.seq, head.hash):
@@ -193,16 +197,13 @@ def audit_extract_checkpoint_check(checkpoint: dict, rows: list, *, chain: str) 
     at the extract's last row (same seq, same hash). The first problem, or None."""
     import json
 
-    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     public_key = load_pem_public_key(checkpoint["public_key"].encode())
     if not isinstance(public_key, Ed25519PublicKey):
         return "checkpoint: the public key is not an Ed25519 key"
-    try:
-        public_key.verify(bytes.fromhex(checkpoint["signature"]), checkpoint["document"].encode())
-    except InvalidSignature:
+    if not _signed(checkpoint["document"], checkpoint["signature"], key=public_key):
         return "checkpoint: the signature does not verify (the checkpoint was changed)"
     document = json.loads(checkpoint["document"])
     last = rows[-1] if rows else {}
