@@ -130,10 +130,13 @@ def redact_event(
     """An event the confidential reporter caused, as it may be recorded: no id or name in what it
     changed or tells, and the request's address and browser dropped (they identify a person as well as a
     name does). The event's actor itself is recorded as nobody (apps.core.events.publish)."""
+    if actor is None:
+        return target_repr, dict(changes), dict(data), Origin(channel=origin.channel)
+    pattern, names = identifiers(actor)  # once for the three
     return (
-        scrub(target_repr, actor) if actor is not None else target_repr,
-        scrub(dict(changes), actor) if actor is not None else dict(changes),
-        scrub(dict(data), actor) if actor is not None else dict(data),
+        _scrub(target_repr, pattern, names),
+        _scrub(dict(changes), pattern, names),
+        _scrub(dict(data), pattern, names),
         Origin(channel=origin.channel),
     )
 

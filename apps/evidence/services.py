@@ -65,14 +65,10 @@ SWEEP = "integrity"
 _SWEEP_LOCK = "evidence:integrity-sweep"
 
 
-def _report_of(evidence: Evidence) -> Report | None:
-    return evidence.report if evidence.report_id is not None else None
-
-
 def _holder(user, evidence: Evidence) -> str:
     """Who, as the item's custody log names them: a confidential reporter by the pseudonym only
     (apps.core.identity: the custody log travels with the item into its incident, page and package)."""
-    return holder_name(user, report=_report_of(evidence))
+    return holder_name(user, report=evidence.report)
 
 
 def _publish(*, verb: str, actor, evidence: Evidence, **kwargs) -> None:
@@ -82,7 +78,7 @@ def _publish(*, verb: str, actor, evidence: Evidence, **kwargs) -> None:
         target=evidence,
         tenant_id=evidence.tenant_id,
         incident_id=evidence.incident_id,
-        confidential=is_confidential_reporter(actor, report=_report_of(evidence)),
+        confidential=is_confidential_reporter(actor, report=evidence.report),
         **kwargs,
     )
 
@@ -93,7 +89,7 @@ def _custody(*, evidence: Evidence, action: str, actor, at: datetime | None = No
         evidence=evidence,
         action=action,
         at=at or timezone.now(),
-        actor=recorded_actor(actor, report=_report_of(evidence)),
+        actor=recorded_actor(actor, report=evidence.report),
         actor_repr=_holder(actor, evidence)[:150],
         **fields,
     )

@@ -128,9 +128,10 @@ class CustodyEventSerializer(StrictModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         evidence = self.context.get("evidence") or instance.evidence
-        report = evidence.report if evidence.report_id is not None else None
         # An entry of the confidential reporter names nobody, for every reader; the others name who acted.
-        data["actor"], data["actor_repr"] = shown_actor(instance.actor_id, instance.actor_repr, report=report)
+        data["actor"], data["actor_repr"] = shown_actor(
+            instance.actor_id, instance.actor_repr, report=evidence.report
+        )
         return data
 
 

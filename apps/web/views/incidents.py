@@ -417,9 +417,8 @@ class CustodyView(IncidentMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         evidence = self.get_evidence()
         custody = list(custody_list(evidence=evidence).order_by("at", "recorded_at"))
-        report = evidence.report if evidence.report_id is not None else None
         for entry in custody:  # as the API shows it: the confidential reporter's entries name nobody
-            _, entry.shown_by = shown_actor(entry.actor_id, entry.actor_repr, report=report)
+            _, entry.shown_by = shown_actor(entry.actor_id, entry.actor_repr, report=evidence.report)
         context.update(
             incident=self.get_incident(),
             evidence=evidence,
